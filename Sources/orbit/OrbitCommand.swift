@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `orbit`: the command-line tool of the Orbit rules engine.
+@main
+struct OrbitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orbit",
+        abstract: "Orbit: customer-retention rules in sandboxed Lua.",
+        subcommands: [Eval.self]
+    )
+}

@@ -1,0 +1,142 @@
+import LuaRuntime
+import Synchronization
+import Testing
+
+/// Counts its live instances, to prove that failing callbacks leak nothing.
+final class Tracked {
+    static let live = Atomic<Int>(0)
+    init() { Self.live.add(1, ordering: .relaxed) }
+    deinit { Self.live.subtract(1, ordering: .relaxed) }
+}
+
+/// A host object exposed as userdata.
+final class Shopper {
+    let id: String
+    let orders: [Int64]
+    var fieldReads = 0
+
+    init(id: String, orders: [Int64]) {
+        self.id = id
+        self.orders = orders
+    }
+}
+
+@Suite("Swift functions and objects in Lua", .serialized)
+struct HostFunctionTests {
+    @Test("a Swift function is callable from Lua and returns values")
+    func callSwiftFunction() throws {
+        let lua = try makeState()
+        lua.register(function: "eur") { stack in
+            stack.push(try stack.integer(at: 1) * 100)
+        }
+        #expect(try lua.run("return eur(5) + eur(2)", chunkName: "money.lua") == [700])
+    }
+
+    @Test("argument errors name the function and the argument, at the caller's line")
+    func argumentErrors() throws {
+        let lua = try makeState()
+        lua.register(function: "eur") { stack in stack.push(try stack.integer(at: 1) * 100) }
+        let error = expectFailure(lua, "local x = 1\nreturn eur('five')", chunk: "rules/price.lua")
+        #expect(error?.description == "rules/price.lua:2: bad argument #1 to 'eur' (number expected, got string)")
+        let missing = expectFailure(lua, "return eur()", chunk: "rules/price.lua")
+        #expect(missing?.message == "bad argument #1 to 'eur' (number expected, got no value)")
+        let fraction = expectFailure(lua, "return eur(1.5)", chunk: "rules/price.lua")
+        #expect(fraction?.message == "bad argument #1 to 'eur' (number has no integer representation)")
+    }
+
+    @Test("a Swift error thrown by a callback becomes a Lua error that pcall can catch")
+    func callbackErrors() throws {
+        struct OutOfStock: Error, CustomStringConvertible {
+            var description: String { "sku A1 is out of stock" }
+        }
+        let lua = try makeState()
+        lua.register(function: "reserve") { _ in throw OutOfStock() }
+        let error = expectFailure(lua, "\nreserve()", chunk: "rules/stock.lua")
+        #expect(error?.description == "rules/stock.lua:2: reserve: sku A1 is out of stock")
+        let caught = try lua.run("return pcall(reserve)", chunkName: "rules/stock.lua")
+        #expect(caught == [false, "reserve: sku A1 is out of stock"])
+    }
+
+    @Test("1,000 failing callbacks holding class instances leak none of them")
+    func failingCallbacksLeakNothing() throws {
+        struct Refused: Error {}
+        let before = Tracked.live.load(ordering: .relaxed)
+        let lua = try makeState()
+        lua.register(function: "fail") { stack in
+            let held = Tracked()
+            let alsoHeld = [Tracked(), Tracked()]
+            _ = (held, alsoHeld, try stack.integer(at: 1))
+            throw Refused()
+        }
+        let failures = try lua.run(
+            """
+            local failures = 0
+            for i = 1, 1000 do
+              if not pcall(fail, i) then failures = failures + 1 end
+            end
+            return failures
+            """, chunkName: "rules/fail.lua")
+        #expect(failures == [1000])
+        #expect(Tracked.live.load(ordering: .relaxed) == before)
+    }
+
+    @Test("a Lua function kept by reference is compiled once and called many times")
+    func functionReferences() throws {
+        let lua = try makeState()
+        let points = try loadFunction(lua, "function(total) return total // 100 end")
+        for (total, expected) in [(4999, 49), (100, 1), (0, 0)] as [(LuaValue, LuaValue)] {
+            #expect(try lua.call(points, total) == [expected])
+        }
+        lua.register(function: "keep") { stack in
+            let function = try stack.function(at: 1)
+            stack.push(try lua.call(function, 4999)[0])
+        }
+        #expect(try lua.run("return keep(function(x) return x * 2 end)", chunkName: "k.lua") == [9998])
+    }
+
+    @Test("host objects expose fields and methods on demand, with a locked metatable")
+    func userdataObjects() throws {
+        let lua = try makeState()
+        let shopperType = LuaObjectType<Shopper>(name: "customer")
+        shopperType.field("id") { shopper in
+            shopper.fieldReads += 1
+            return .string(shopper.id)
+        }
+        shopperType.field("order_count") { .integer(Int64($0.orders.count)) }
+        shopperType.method("spent") { shopper, stack in
+            let last = stack.isNil(at: 1) ? shopper.orders.count : Int(try stack.integer(at: 1))
+            stack.push(shopper.orders.suffix(last).reduce(0, +))
+        }
+        lua.register(shopperType)
+        let anna = Shopper(id: "c-42", orders: [1000, 2500, 4000])
+        let view = try loadFunction(
+            lua, "function(c) return c.id, c.order_count, c:spent(2), c:spent(), getmetatable(c) end")
+        let values = try lua.call(view) { stack in
+            stack.push(anna, as: shopperType)
+        } results: { results in
+            try (0..<results.count).map { try results.value(at: $0 + 1) }
+        }
+        #expect(values == ["c-42", 3, 6500, 7500, false])
+        #expect(anna.fieldReads == 1)
+
+        let typo = #expect(throws: LuaError.self) {
+            try lua.call(try loadFunction(lua, "function(c) return c.odrer_count end")) { stack in
+                stack.push(anna, as: shopperType)
+            } results: { _ in () }
+        }
+        #expect(typo?.message == "customer has no field 'odrer_count'")
+
+        let badSelf = #expect(throws: LuaError.self) {
+            try lua.call(try loadFunction(lua, "function(c) return c.spent(42) end")) { stack in
+                stack.push(anna, as: shopperType)
+            } results: { _ in () }
+        }
+        #expect(badSelf?.message == "calling 'spent' on bad self (customer expected, got number)")
+    }
+}
+
+/// Loads `return <expression>` and returns the function the chunk returns.
+func loadFunction(_ lua: LuaState, _ expression: String) throws -> LuaFunction {
+    let chunk = try lua.load("return \(expression)", chunkName: "rules/inline.lua")
+    return try lua.call(chunk) { _ in } results: { results in try results.function(at: 1) }
+}

@@ -12,6 +12,8 @@ public struct LuaLimits: Sendable, Equatable {
     public var sourceBytes: Int
     /// Instructions between two checks of the limits. Larger is cheaper but lets a call overrun by up to this much.
     public var hookInterval: Int
+    /// Benchmarks only: runs without the limit hook (no instruction budget, no deadline), to measure its cost.
+    @_spi(Benchmarks) public var unmetered = false
 
     /// Creates limits; the defaults suit rule evaluation (about 10 ms of pure Lua per call at most).
     public init(

@@ -1,5 +1,3 @@
-import CLua
-
 /// Describes how a Swift class appears in Lua: as userdata whose fields and methods are looked up on demand through
 /// `__index`, so a rule pays only for the fields it reads. The metatable is locked (`getmetatable` returns `false`)
 /// and reading an unknown field is an error that names the type and the field, so typos surface at once.
@@ -8,33 +6,42 @@ import CLua
 /// let customerType = LuaObjectType<Customer>(name: "customer")
 /// customerType.field("id") { .string($0.id) }
 /// customerType.method("spent") { customer, stack in stack.push(customer.spent(days: try stack.integer(at: 1))) }
-/// try state.register(customerType)
+/// lua.register(customerType)
 /// ```
+///
+/// Add every field and method before registering the type with a state; later additions are not seen there.
 public final class LuaObjectType<Object: AnyObject> {
     /// The name Lua error messages use for values of this type.
     public let name: String
-    let metatableName: String
-    private(set) var fields: [String: (Object) -> LuaValue] = [:]
-    private(set) var methods: [String: (Object, inout LuaStack) throws -> Void] = [:]
+    private(set) var members: [String: ObjectMember] = [:]
 
     /// Creates an empty description; add fields and methods before registering it.
     public init(name: String) {
         self.name = name
-        self.metatableName = "orbit.object." + name
     }
 
     /// Adds a read-only field computed from the object when a rule reads it.
     public func field(_ name: String, _ value: @escaping (Object) -> LuaValue) {
-        fields[name] = value
+        // Erased to AnyObject here, once, so that lookups never build generic function metadata.
+        members[name] = .field { value(unsafeDowncast($0, to: Object.self)) }
     }
 
     /// Adds a method, called from Lua as `object:name(...)`. Arguments start at position 1 after `self`.
     public func method(_ name: String, _ body: @escaping (Object, inout LuaStack) throws -> Void) {
-        methods[name] = body
+        members[name] = .method { object, stack in try body(unsafeDowncast(object, to: Object.self), &stack) }
     }
 
     /// All field and method names, sorted (for completion and diagnostics).
-    public var memberNames: [String] { (Array(fields.keys) + Array(methods.keys)).sorted() }
+    public var memberNames: [String] { members.keys.sorted() }
+
+    /// Identifies this type inside the userdata the runtime creates for its objects.
+    var tag: UnsafeRawPointer { UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque()) }
+}
+
+/// A field or a method of a host object type, erased to `AnyObject`.
+enum ObjectMember {
+    case field((AnyObject) -> LuaValue)
+    case method((AnyObject, inout LuaStack) throws -> Void)
 }
 
 @available(*, unavailable)

@@ -6,7 +6,9 @@ import CLua
 /// It cannot be copied, so it cannot outlive the call it was lent for. Positions are 1-based, as in Lua; for a method
 /// of a ``LuaObjectType`` position 1 is the first argument after `self`.
 public struct LuaStack: ~Copyable {
-    let core: StateCore
+    /// Unowned: a stack window only exists during a call on a state, which keeps its core alive.
+    unowned(unsafe) let core: StateCore
+    let L: OpaquePointer
     /// Absolute stack index just below position 1.
     let base: Int32
     /// The function whose arguments these are, for error messages.
@@ -18,11 +20,10 @@ public struct LuaStack: ~Copyable {
 
     init(core: StateCore, base: Int32, function: String) {
         self.core = core
+        self.L = core.L
         self.base = base
         self.function = function
     }
-
-    private var L: OpaquePointer { core.L }
 
     /// Number of values in the window (arguments of a host function, results of a call), pushes excluded.
     public var count: Int { Int(lua_gettop(L) - base - pushedCount) }
@@ -102,10 +103,10 @@ public struct LuaStack: ~Copyable {
 
     /// The host object of type `type` at `position`.
     public func object<Object>(at position: Int, as type: LuaObjectType<Object>) throws(LuaArgumentError) -> Object {
-        guard exists(position), let userdata = luaL_testudata(L, slot(position), type.metatableName),
-            let pointer = userdata.load(as: UnsafeMutableRawPointer?.self)
-        else { throw mismatch(position, expected: type.name) }
-        return Unmanaged<Object>.fromOpaque(pointer).takeUnretainedValue()
+        guard exists(position), let object = core.userdataObject(at: slot(position), tag: type.tag) else {
+            throw mismatch(position, expected: type.name)
+        }
+        return unsafeDowncast(object, to: Object.self)
     }
 
     /// Gives `body` the raw bytes of the string at `position` without copying them; for host functions that work on
@@ -127,7 +128,7 @@ public struct LuaStack: ~Copyable {
     /// Pushes a value (a result of a host function, or an argument of a call).
     public mutating func push(_ value: LuaValue) {
         guard ensureRoom() else { return }
-        var writer = ValueWriter(core: core)
+        var writer = ValueWriter(L: L)
         guard writer.push(value) else {
             overflowed = true
             return
@@ -169,8 +170,11 @@ public struct LuaStack: ~Copyable {
 
     /// Pushes a host object as userdata of `type` (which must be registered with the state).
     public mutating func push<Object>(_ object: Object, as type: LuaObjectType<Object>) {
+        guard let metatable = core.objectMetatables[type.tag] else {
+            preconditionFailure("object type '\(type.name)' is pushed before it was registered with the state")
+        }
         guard ensureRoom() else { return }
-        core.pushRetained(object, metatableName: type.metatableName)
+        core.pushUserdata(object, tag: type.tag, metatableRef: metatable)
         pushedCount += 1
     }
 

@@ -135,72 +135,18 @@ public final class LuaState {
     public func setGlobal(_ name: String, _ value: LuaValue) {
         let L = core.L
         core.pushReference(core.baseEnvironmentRef)
-        var writer = ValueWriter(core: core)
+        var writer = ValueWriter(L: core.L)
         guard writer.push(value) else { preconditionFailure("a global constant nested too deeply") }
         if lua_type(L, -1) == LUA_TTABLE { Sandbox.makeReadOnly(in: core, name: name) }
         lua_setfield(L, -2, name)
         orbit_pop(L, 1)
     }
 
-    /// Registers a host object type, so objects of it can be pushed and read as userdata.
+    /// Registers a host object type, so objects of it can be pushed and read as userdata. Registering the same type
+    /// again does nothing.
     public func register<Object>(_ type: LuaObjectType<Object>) {
-        let L = core.L
-        guard luaL_newmetatable(L, type.metatableName) != 0 else {
-            orbit_pop(L, 1)
-            return
-        }
-        lua_pushstring(L, type.name)
-        lua_setfield(L, -2, "__name")
-        lua_pushboolean(L, 0)
-        lua_setfield(L, -2, "__metatable")
-        lua_pushcclosure(L, releaseRetainedObject, 0)
-        lua_setfield(L, -2, "__gc")
-        var methodReferences: [String: Int32] = [:]
-        for (name, body) in type.methods {
-            core.pushHostFunction(HostFunction(name: name, body: Self.methodBody(type: type, name: name, body: body)))
-            methodReferences[name] = luaL_ref(L, orbit_registryindex())
-        }
-        let fields = type.fields
-        let typeName = type.name
-        core.pushHostFunction(
-            HostFunction(name: "__index") { stack in
-                let object = try stack.object(at: 1, as: type)
-                let key = try stack.string(at: 2)
-                if let reference = methodReferences[key] {
-                    stack.core.pushReference(reference)
-                    stack.pushedCount += 1
-                } else if let field = fields[key] {
-                    stack.push(field(object))
-                } else {
-                    throw ObjectFieldError(type: typeName, field: key)
-                }
-            })
-        lua_setfield(L, -2, "__index")
-        orbit_pop(L, 1)
+        core.register(type)
     }
-
-    private static func methodBody<Object>(
-        type: LuaObjectType<Object>, name: String, body: @escaping (Object, inout LuaStack) throws -> Void
-    ) -> LuaHostFunctionBody {
-        { stack in
-            guard let object = try? stack.object(at: 1, as: type) else {
-                throw LuaError(
-                    kind: .runtime,
-                    message: "calling '\(name)' on bad self (\(type.name) expected, got \(stack.typeName(at: 1)))")
-            }
-            var arguments = LuaStack(core: stack.core, base: stack.base + 1, function: name)
-            try body(object, &arguments)
-            stack.pushedCount = arguments.pushedCount
-            stack.overflowed = arguments.overflowed
-        }
-    }
-}
-
-/// Reading a field a host object does not have.
-struct ObjectFieldError: Error, CustomStringConvertible {
-    var type: String
-    var field: String
-    var description: String { "\(type) has no field '\(field)'" }
 }
 
 @available(*, unavailable)

@@ -6,6 +6,6 @@ struct OrbitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orbit",
         abstract: "Orbit: customer-retention rules in sandboxed Lua.",
-        subcommands: [Eval.self]
+        subcommands: [Eval.self, Bench.self]
     )
 }

@@ -18,23 +18,26 @@ final class HostFunction {
 /// The Swift side of `orbit_trampoline`: runs the body and returns the result count, or `ORBIT_RAISE` with the error
 /// value pushed. Never raises itself.
 let hostFunctionDispatch: orbit_host_dispatch = { L in
-    let core = StateCore.from(L)
-    let function = Unmanaged<HostFunction>.fromOpaque(retainedPointer(in: L, at: orbit_upvalueindex(1)))
-        .takeUnretainedValue()
-    let block = core.limitsBlock
+    let block = orbit_limits_of(L).unsafelyUnwrapped
     block.pointee.host_depth += 1
     defer { block.pointee.host_depth -= 1 }
-    var stack = LuaStack(core: core, base: 0, function: function.name)
-    do {
-        try function.body(&stack)
-        guard !stack.overflowed else { throw StackExhausted(function: function.name) }
-        return stack.pushedCount
-    } catch is MemoryLimitExceeded {
-        return ORBIT_RAISE_MEMORY
-    } catch {
-        core.pushError(error, function: function.name)
-        return ORBIT_RAISE
-    }
+    // The box and the core are kept alive by the closure's upvalue and by the state: no reference counting here.
+    return Unmanaged<HostFunction>.fromOpaque(retainedPointer(in: L, at: orbit_upvalueindex(1)))
+        ._withUnsafeGuaranteedRef { function in
+            Unmanaged<StateCore>.fromOpaque(block.pointee.host)._withUnsafeGuaranteedRef { core in
+                var stack = LuaStack(core: core, base: 0, function: function.name)
+                do {
+                    try function.body(&stack)
+                    guard !stack.overflowed else { throw StackExhausted(function: function.name) }
+                    return stack.pushedCount
+                } catch is MemoryLimitExceeded {
+                    return ORBIT_RAISE_MEMORY
+                } catch {
+                    core.pushError(error, function: function.name)
+                    return ORBIT_RAISE
+                }
+            }
+        }
 }
 
 /// A host function needs more memory than the cap leaves; raised in Lua as Lua's own memory error.
@@ -58,36 +61,25 @@ let releaseRetainedObject: lua_CFunction = { L in
 
 /// The retained Swift object a userdata at `index` holds. Only for userdata the runtime made.
 func retainedPointer(in L: OpaquePointer?, at index: Int32) -> UnsafeMutableRawPointer {
-    // Host-function upvalues and object userdata always hold a pointer until their __gc ran, after which Lua can
-    // no longer reach them.
-    lua_touserdata(L, index).unsafelyUnwrapped.load(as: UnsafeMutableRawPointer.self)
+    // Host-function upvalues always hold a pointer until their __gc ran, after which Lua can no longer reach them.
+    lua_touserdata(L, index).unsafelyUnwrapped.load(as: UserdataLayout.self).object.unsafelyUnwrapped
 }
 
 extension StateCore {
-    /// Pushes `object` retained inside a new userdata with the metatable registered under `metatableName`.
-    func pushRetained(_ object: AnyObject, metatableName: String) {
-        let slot = orbit_newuserdata(L, MemoryLayout<UnsafeMutableRawPointer>.size)
-        slot?.storeBytes(of: Unmanaged.passRetained(object).toOpaque(), as: UnsafeMutableRawPointer.self)
-        lua_getfield(L, orbit_registryindex(), metatableName)
-        _ = lua_setmetatable(L, -2)
-    }
-
     /// Pushes a Lua function that runs `function`.
     func pushHostFunction(_ function: HostFunction) {
-        pushRetained(function, metatableName: Self.hostFunctionMetatable)
+        pushUserdata(function, tag: nil, metatableRef: hostFunctionMetatableRef)
         orbit_push_host_function(L, 1)
     }
 
-    static let hostFunctionMetatable = "orbit.host-function"
-
     /// Creates the metatable that releases host-function boxes. Called once while the state is set up.
     func registerHostFunctionMetatable() {
-        _ = luaL_newmetatable(L, Self.hostFunctionMetatable)
+        lua_createtable(L, 0, 2)
         lua_pushcclosure(L, releaseRetainedObject, 0)
         lua_setfield(L, -2, "__gc")
         lua_pushboolean(L, 0)
         lua_setfield(L, -2, "__metatable")
-        orbit_pop(L, 1)
+        hostFunctionMetatableRef = luaL_ref(L, orbit_registryindex())
     }
 
     /// Pushes the Lua error value for a Swift error thrown by a host function.

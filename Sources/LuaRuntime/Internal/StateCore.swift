@@ -20,13 +20,14 @@ final class StateCore {
     var environmentMetatableRef: Int32 = LUA_NOREF
     var readOnlyRef: Int32 = LUA_NOREF
     var indexFunctionRef: Int32 = LUA_NOREF
+    var hostFunctionMetatableRef: Int32 = LUA_NOREF
 
     /// Nesting of host → Lua calls (a host function may call back into Lua).
     private var callDepth = 0
     /// Where the message handler saw the last error, for the protected call that is unwinding.
     var lastErrorSite: ErrorSite?
-    /// Names of registered object types, by metatable name, so pushes can check registration.
-    var registeredObjectTypes: Set<String> = []
+    /// Metatable references of the registered object types, by type tag.
+    var objectMetatables: [UnsafeRawPointer: Int32] = [:]
 
     struct ErrorSite {
         var chunk: String?
@@ -65,7 +66,12 @@ final class StateCore {
 
     private func applyStaticLimits() {
         limitsBlock.pointee.memory_limit = max(0, limits.memoryBytes)
-        orbit_set_limit_hook(L, Int32(clamping: max(1, limits.hookInterval)))
+        installLimitHook()
+    }
+
+    /// Installs the count hook at the configured interval (also restoring it after a limit tripped).
+    private func installLimitHook() {
+        orbit_set_limit_hook(L, limits.unmetered ? 0 : Int32(clamping: max(1, limits.hookInterval)))
     }
 
     private func registerInterruptErrors() {
@@ -196,7 +202,7 @@ final class StateCore {
         let block = limitsBlock
         if block.pointee.tripped != Int32(ORBIT_LIMIT_NONE) {
             // The hook was switched to run on every instruction; restore the normal interval.
-            orbit_set_limit_hook(L, Int32(clamping: max(1, limits.hookInterval)))
+            installLimitHook()
             block.pointee.tripped = Int32(ORBIT_LIMIT_NONE)
         }
         block.pointee.deadline_ns = 0

@@ -78,16 +78,15 @@ struct ValueReader {
 
 /// Pushes a ``LuaValue`` onto the Lua stack.
 struct ValueWriter {
-    let core: StateCore
+    let L: OpaquePointer
     private var depth = 0
 
-    init(core: StateCore) {
-        self.core = core
+    init(L: OpaquePointer) {
+        self.L = L
     }
 
     /// Returns false (having pushed nothing) when the stack has no room or the value is nested too deeply.
     mutating func push(_ value: LuaValue) -> Bool {
-        let L = core.L
         switch value {
         case .nil: lua_pushnil(L)
         case .bool(let flag): lua_pushboolean(L, flag ? 1 : 0)
@@ -125,13 +124,13 @@ struct ValueWriter {
     }
 
     private mutating func enterTable() -> Bool {
-        guard depth < ValueReader.maximumDepth, lua_checkstack(core.L, 3) != 0 else { return false }
+        guard depth < ValueReader.maximumDepth, lua_checkstack(L, 3) != 0 else { return false }
         depth += 1
         return true
     }
 
     private func abandonTable() -> Bool {
-        orbit_pop(core.L, 1)
+        orbit_pop(L, 1)
         return false
     }
 }

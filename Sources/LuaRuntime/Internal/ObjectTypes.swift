@@ -1,0 +1,154 @@
+import CLua
+
+/// Every userdata the runtime creates holds a retained Swift object and a tag: the identity of its
+/// ``LuaObjectType`` (or `nil` for the boxes behind host functions). Rule code cannot create userdata, so a tag
+/// check is a complete type check.
+struct UserdataLayout {
+    var object: UnsafeMutableRawPointer?
+    var tag: UnsafeRawPointer?
+}
+
+/// One object type as registered in one state: its members by name, found by the address of the interned Lua
+/// string for short names (no Swift string is built, nothing is hashed on the hot path), by content otherwise.
+final class RegisteredObjectType {
+    /// A member as this state holds it: a field getter, or the registry reference of the method's function.
+    enum Member {
+        case field((AnyObject) -> LuaValue)
+        case method(reference: Int32)
+    }
+
+    let name: String
+    private let members: [Member]
+    private let indexByName: [String: Int]
+    /// Open addressing over interned-string addresses: slot → (address, member index); empty slots hold nil.
+    private let slots: [(address: UnsafeRawPointer?, index: Int)]
+    private let slotMask: Int
+
+    init(name: String, members: [(name: String, address: UnsafeRawPointer, member: Member)]) {
+        self.name = name
+        self.members = members.map(\.member)
+        indexByName = Dictionary(uniqueKeysWithValues: members.enumerated().map { ($1.name, $0) })
+        var capacity = 8
+        while capacity < members.count * 2 { capacity *= 2 }
+        var slots = [(address: UnsafeRawPointer?, index: Int)](repeating: (nil, 0), count: capacity)
+        for (index, member) in members.enumerated() {
+            var slot = Self.hash(member.address) & (capacity - 1)
+            while slots[slot].address != nil { slot = (slot + 1) & (capacity - 1) }
+            slots[slot] = (member.address, index)
+        }
+        self.slots = slots
+        slotMask = capacity - 1
+    }
+
+    private static func hash(_ address: UnsafeRawPointer) -> Int {
+        let bits = Int(bitPattern: address)
+        return (bits >> 4) ^ (bits >> 11)
+    }
+
+    /// The member a Lua key names.
+    func member(key: UnsafePointer<CChar>, length: Int) -> Member? {
+        let address = UnsafeRawPointer(key)
+        var slot = Self.hash(address) & slotMask
+        while let candidate = slots[slot].address {
+            if candidate == address { return members[slots[slot].index] }
+            slot = (slot + 1) & slotMask
+        }
+        // Long names are not interned in Lua: compare contents.
+        let name = String(decoding: UnsafeRawBufferPointer(start: key, count: length), as: UTF8.self)
+        return indexByName[name].map { members[$0] }
+    }
+}
+
+extension StateCore {
+    /// Pushes `object` retained inside a new userdata tagged `tag`, with the metatable stored at `metatableRef`.
+    func pushUserdata(_ object: AnyObject, tag: UnsafeRawPointer?, metatableRef: Int32) {
+        let block = orbit_newuserdata(L, MemoryLayout<UserdataLayout>.size)
+        block?.storeBytes(
+            of: UserdataLayout(object: Unmanaged.passRetained(object).toOpaque(), tag: tag), as: UserdataLayout.self)
+        pushReference(metatableRef)
+        _ = lua_setmetatable(L, -2)
+    }
+
+    /// The object in the runtime-made userdata at `index` when its tag is `tag`.
+    func userdataObject(at index: Int32, tag: UnsafeRawPointer) -> AnyObject? {
+        guard lua_type(L, index) == LUA_TUSERDATA, lua_rawlen(L, index) == MemoryLayout<UserdataLayout>.size,
+            let layout = lua_touserdata(L, index)?.load(as: UserdataLayout.self), layout.tag == tag,
+            let object = layout.object
+        else { return nil }
+        return Unmanaged<AnyObject>.fromOpaque(object).takeUnretainedValue()
+    }
+
+    /// Creates the metatable and the `__index` function of an object type in this state.
+    func register<Object>(_ type: LuaObjectType<Object>) {
+        guard objectMetatables[type.tag] == nil else { return }
+        var members: [(name: String, address: UnsafeRawPointer, member: RegisteredObjectType.Member)] = []
+        lua_createtable(L, 0, 5)
+        lua_pushstring(L, type.name)
+        lua_setfield(L, -2, "__name")
+        lua_pushboolean(L, 0)
+        lua_setfield(L, -2, "__metatable")
+        lua_pushcclosure(L, releaseRetainedObject, 0)
+        lua_setfield(L, -2, "__gc")
+        // The member names live in this table as long as the state does, which keeps their addresses stable.
+        lua_createtable(L, 0, Int32(clamping: type.members.count))
+        for (memberName, member) in type.members.sorted(by: { $0.key < $1.key }) {
+            let address = UnsafeRawPointer(lua_pushstring(L, memberName).unsafelyUnwrapped)
+            lua_pushboolean(L, 1)
+            lua_rawset(L, -3)
+            switch member {
+            case .field(let value):
+                members.append((memberName, address, .field(value)))
+            case .method(let body):
+                let tag = type.tag
+                let typeName = type.name
+                pushHostFunction(
+                    HostFunction(name: memberName) { stack in
+                        guard let object = stack.core.userdataObject(at: 1, tag: tag) else {
+                            throw LuaError(
+                                kind: .runtime,
+                                message: "calling '\(memberName)' on bad self (\(typeName) expected, got "
+                                    + "\(stack.typeName(at: 1)))")
+                        }
+                        var arguments = LuaStack(core: stack.core, base: stack.base + 1, function: memberName)
+                        try body(object, &arguments)
+                        stack.pushedCount = arguments.pushedCount
+                        stack.overflowed = arguments.overflowed
+                    })
+                members.append((memberName, address, .method(reference: luaL_ref(L, orbit_registryindex()))))
+            }
+        }
+        lua_setfield(L, -2, "__members")
+        let registered = RegisteredObjectType(name: type.name, members: members)
+        pushHostFunction(HostFunction(name: "__index") { stack in try Self.index(&stack, in: registered) })
+        lua_setfield(L, -2, "__index")
+        objectMetatables[type.tag] = luaL_ref(L, orbit_registryindex())
+    }
+
+    /// `__index` of host objects: only ever called with one of this type's userdata at 1 (the metatable is locked).
+    private static func index(_ stack: inout LuaStack, in type: RegisteredObjectType) throws {
+        let core = stack.core
+        let L = core.L
+        var length = 0
+        guard lua_type(L, 2) == LUA_TSTRING, let key = lua_tolstring(L, 2, &length),
+            let member = type.member(key: key, length: length)
+        else {
+            let key = lua_type(L, 2) == LUA_TSTRING ? try stack.string(at: 2) : "(\(stack.typeName(at: 2)))"
+            throw ObjectFieldError(type: type.name, field: key)
+        }
+        switch member {
+        case .field(let value):
+            guard let object = lua_touserdata(L, 1)?.load(as: UserdataLayout.self).object else { return }
+            stack.push(value(Unmanaged<AnyObject>.fromOpaque(object).takeUnretainedValue()))
+        case .method(let reference):
+            core.pushReference(reference)
+            stack.pushedCount += 1
+        }
+    }
+}
+
+/// Reading a field a host object does not have.
+struct ObjectFieldError: Error, CustomStringConvertible {
+    var type: String
+    var field: String
+    var description: String { "\(type) has no field '\(field)'" }
+}

@@ -4,7 +4,7 @@ public import Logging
 /// One sandboxed Lua 5.4 state: load chunks under a name, call their functions under limits, expose Swift
 /// functions and objects to them.
 ///
-/// Every chunk runs in the sandbox (see <doc:Sandbox>): it gets a fresh global table over a frozen, read-only base
+/// Every chunk runs in the sandbox (`docs/sandbox.md`): it gets a fresh global table over a frozen, read-only base
 /// of safe libraries, so one chunk never sees another's globals or changes what another sees. Every call runs
 /// under ``limits``; hitting one throws a ``LuaError`` of that limit's kind and leaves the state usable.
 ///
@@ -12,8 +12,9 @@ public import Logging
 ///
 /// ```swift
 /// let lua = try LuaState(logger: logger)
-/// let rule = try lua.load("return function(total) return total // 100 end", chunkName: "rules/points.lua")
-/// let points = try lua.call(try lua.call(rule)[0].function ...)
+/// let chunk = try lua.load("return function(total) return total // 100 end", chunkName: "rules/points.lua")
+/// let points = try lua.call(chunk) { _ in } results: { try $0.function(at: 1) }
+/// try lua.call(points, 4999)  // [49]
 /// ```
 public final class LuaState {
     let core: StateCore

@@ -15,11 +15,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
+        .library(name: "Orbit", targets: ["Orbit"]),
+        .library(name: "OrbitSQLite", targets: ["OrbitSQLite"]),
         .executable(name: "orbit", targets: ["orbit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -35,10 +38,28 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "Orbit",
+            dependencies: [
+                "LuaRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "OrbitSQLite",
+            dependencies: [
+                "Orbit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "orbit",
             dependencies: [
                 "LuaRuntime",
+                "Orbit",
+                "OrbitSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -47,6 +68,17 @@ let package = Package(
         .testTarget(
             name: "LuaRuntimeTests",
             dependencies: ["LuaRuntime"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OrbitTests",
+            dependencies: ["Orbit", "LuaRuntime"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OrbitSQLiteTests",
+            dependencies: ["OrbitSQLite", "Orbit"],
             swiftSettings: strictSettings
         ),
     ]

@@ -206,3 +206,18 @@ public struct LuaStack: ~Copyable {
         return !overflowed
     }
 }
+
+extension LuaStack {
+    /// The chunk and line of the Lua code that called the host function using this window, skipping internal chunks
+    /// (see ``LuaState/load(_:chunkName:internal:)``): where a definition or an effect came from in the user's file.
+    public var callerLocation: (chunk: String, line: Int)? {
+        var level: Int32 = 1
+        while core.hasFrame(atLevel: level) {
+            if let location = core.location(atLevel: level), !core.internalChunks.contains(location.chunk) {
+                return location
+            }
+            level += 1
+        }
+        return nil
+    }
+}

@@ -38,7 +38,11 @@ public final class LuaState {
 
     /// Compiles `source` as a text chunk; errors and tracebacks name it `chunkName` (e.g. `rules/vip.lua`).
     /// The chunk gets its own fresh global table. Binary chunks are refused.
-    public func load(_ source: String, chunkName: String) throws(LuaError) -> LuaFunction {
+    ///
+    /// A host's own Lua (a prelude defining a rule language) can be loaded as `internal`: error locations then skip
+    /// its frames and name the user's code that called it.
+    public func load(_ source: String, chunkName: String, internal: Bool = false) throws(LuaError) -> LuaFunction {
+        if `internal` { core.internalChunks.insert(chunkName) }
         try core.loadChunk(source, chunkName: chunkName)
         return LuaFunction(core: core, reference: luaL_ref(core.L, orbit_registryindex()), chunk: chunkName)
     }
@@ -141,6 +145,16 @@ public final class LuaState {
         if lua_type(L, -1) == LUA_TTABLE { Sandbox.makeReadOnly(in: core, name: name) }
         lua_setfield(L, -2, name)
         orbit_pop(L, 1)
+    }
+
+    /// Makes a Lua function a global that every chunk sees (in the frozen base), e.g. a rule-language function
+    /// defined in Lua by the host.
+    public func setGlobal(_ name: String, _ function: LuaFunction) {
+        precondition(function.core === core, "a LuaFunction can only be used on the state that made it")
+        core.pushReference(core.baseEnvironmentRef)
+        core.pushReference(function.reference)
+        lua_setfield(core.L, -2, name)
+        orbit_pop(core.L, 1)
     }
 
     /// Registers a host object type, so objects of it can be pushed and read as userdata. Registering the same type

@@ -2,10 +2,10 @@ import ArgumentParser
 
 /// `orbit`: the command-line tool of the Orbit rules engine.
 @main
-struct OrbitCommand: ParsableCommand {
+struct OrbitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orbit",
         abstract: "Orbit: customer-retention rules in sandboxed Lua.",
-        subcommands: [Eval.self, Bench.self]
+        subcommands: [Eval.self, Replay.self, CustomerCommand.self, Bench.self]
     )
 }

@@ -124,14 +124,16 @@ extension StateCore {
                 }
                 var chunk = record.source.map { String(cString: $0) } ?? shortName
                 if chunk.hasPrefix("=") || chunk.hasPrefix("@") { chunk.removeFirst() } else { chunk = shortName }
-                // The sandbox's own Lua wrappers stand in for C library functions: report the rule that called them.
-                if chunk != Sandbox.chunkName { frames.append((chunk, shortName, Int(record.currentline))) }
+                // The sandbox's wrappers and a host's prelude stand in for library functions: report their caller.
+                if !internalChunks.contains(chunk) { frames.append((chunk, shortName, Int(record.currentline))) }
             }
             level += 1
         }
         var raw = describeErrorValue(at: 1)
-        // A C function called by a sandbox wrapper prefixes the wrapper's line; the rule's frame is the location.
-        if case (.some, let message) = Self.splitLocation(raw, chunk: Sandbox.chunkName) { raw = message }
+        // A C function called by internal Lua prefixes that code's line; the caller's frame is the location.
+        for chunk in internalChunks {
+            if case (.some, let message) = Self.splitLocation(raw, chunk: chunk) { raw = message }
+        }
         var site = ErrorSite(chunk: frames.first?.chunk, line: frames.first?.line, message: raw)
         for frame in frames {
             let (line, message) = Self.splitLocation(raw, chunk: frame.shortName)

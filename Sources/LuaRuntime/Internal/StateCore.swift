@@ -22,6 +22,8 @@ final class StateCore {
     var indexFunctionRef: Int32 = LUA_NOREF
     var hostFunctionMetatableRef: Int32 = LUA_NOREF
 
+    /// Chunks whose frames error locations skip (the sandbox's own Lua, a host's prelude).
+    var internalChunks: Set<String> = [Sandbox.chunkName]
     /// Nesting of host → Lua calls (a host function may call back into Lua).
     private var callDepth = 0
     /// Where the message handler saw the last error, for the protected call that is unwinding.
@@ -308,6 +310,23 @@ final class StateCore {
             }
             throw Self.syntaxError(message, chunkName: displayName)
         }
+    }
+
+    /// Chunk and current line of the function `level` frames up (1: the caller of the running host function).
+    func location(atLevel level: Int32) -> (chunk: String, line: Int)? {
+        var record = lua_Debug()
+        guard lua_getstack(L, level, &record) != 0, lua_getinfo(L, "Sl", &record) != 0, record.currentline > 0,
+            let source = record.source
+        else { return nil }
+        var chunk = String(cString: source)
+        if chunk.hasPrefix("=") || chunk.hasPrefix("@") { chunk.removeFirst() }
+        return (chunk, Int(record.currentline))
+    }
+
+    /// Whether the call stack has a frame `level` up (a C function has one but no location).
+    func hasFrame(atLevel level: Int32) -> Bool {
+        var record = lua_Debug()
+        return lua_getstack(L, level, &record) != 0
     }
 
     /// The chunk of the innermost Lua function on the call stack (for `print`).

@@ -1,0 +1,368 @@
+public import Logging
+
+/// Orbit's engine: turns customer events into points, tiers, segments and messages through the rules, durably and
+/// exactly once.
+///
+/// - Events are idempotent by id: a duplicate is counted, never applied twice.
+/// - Everything one event causes (its effects, the events its rules emit, its tier and segment changes) is applied in
+///   one store transaction, or nothing is.
+/// - Time comes from the events and from the injected clock: points expire and `inactive` handlers fire when the
+///   engine's time passes their instant, in order, before the event that moved time past them.
+///
+/// ```swift
+/// let engine = Engine(rules: try RuleBook(directory: "rules", logger: logger), store: MemoryStore(),
+///                     clock: SystemClock(), logger: logger)
+/// let outcome = try await engine.ingest(event)
+/// for await notification in engine.notifications { … }
+/// ```
+public actor Engine {
+    private let rules: RuleBook
+    private let store: any Store
+    private let clock: any EngineClock
+    private let logger: Logger
+    private var customers: [String: Customer] = [:]
+    private var memberships: [String: Set<String>] = [:]
+    private var schedule = LapseSchedule()
+    private var isLoaded = false
+    /// Effects applied since the engine started, by rule and kind (replay summaries read this).
+    public private(set) var effectCounts: [String: [String: Int]] = [:]
+    /// Lapses (expiries, inactivity) run since the engine started.
+    public private(set) var lapseCount = 0
+    private let continuation: AsyncStream<EngineNotification>.Continuation
+    /// Outbound engine events (points awarded, tier changed, segment entered/left, message queued), published after
+    /// their transaction committed.
+    public nonisolated let notifications: AsyncStream<EngineNotification>
+    /// How deep events emitted by rules may nest.
+    public static let maximumEmitDepth = 8
+
+    /// Creates an engine over `rules`, keeping state in `store`, reading time from `clock`.
+    public init(rules: sending RuleBook, store: any Store, clock: any EngineClock, logger: Logger) {
+        self.rules = rules
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        (notifications, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+    }
+
+    deinit {
+        continuation.finish()
+    }
+
+    // MARK: Ingestion
+
+    /// Applies one event in its own transaction.
+    public func ingest(_ event: Event) async throws -> IngestOutcome {
+        try await ingest([event])[0]
+    }
+
+    /// Applies events in order, all that are valid in one transaction (for bulk replay). Duplicates and rejected
+    /// events are reported, not applied; if the transaction fails, nothing of the batch is applied and it throws.
+    public func ingest(_ events: [Event]) async throws -> [IngestOutcome] {
+        try await loadIfNeeded()
+        let alreadyApplied = try await store.appliedEventIDs(among: events.map(\.id))
+        var batch = Batch()
+        var seen = Set<String>()
+        var outcomes: [IngestOutcome] = []
+        outcomes.reserveCapacity(events.count)
+        for event in events {
+            guard !alreadyApplied.contains(event.id), seen.insert(event.id).inserted else {
+                outcomes.append(IngestOutcome(eventID: event.id, status: .duplicate, effects: []))
+                continue
+            }
+            try runLapses(through: event.at, into: &batch)
+            do {
+                let result = try apply(event, in: batch)
+                merge(result, into: &batch)
+                outcomes.append(IngestOutcome(eventID: event.id, status: .applied, effects: result.commit.appliedEffects))
+            } catch {
+                outcomes.append(IngestOutcome(eventID: event.id, status: .rejected(reason: "\(error)"), effects: []))
+            }
+        }
+        try await commit(batch)
+        return outcomes
+    }
+
+    /// Moves the engine's time to `instant` (default: the clock's now): expires points and fires `inactive`
+    /// handlers that came due. Returns how many lapses ran.
+    @discardableResult
+    public func advance(to instant: Instant? = nil) async throws -> Int {
+        try await loadIfNeeded()
+        var batch = Batch()
+        try runLapses(through: instant ?? clock.now(), into: &batch)
+        let count = batch.commits.count
+        try await commit(batch)
+        return count
+    }
+
+    // MARK: Queries
+
+    /// The customer with `id` as the engine knows them.
+    public func customer(_ id: String) async throws -> Customer? {
+        try await loadIfNeeded()
+        return customers[id]
+    }
+
+    /// Customers in `segment` at `instant` (default: the clock's now), by id, evaluated on demand.
+    public func members(of segment: String, at instant: Instant? = nil) async throws -> [String] {
+        guard rules.segmentNames.contains(segment) else {
+            throw EventRejection("unknown segment '\(segment)'\(Suggestion.didYouMean(segment, among: rules.segmentNames))")
+        }
+        return try await segmentMembers(at: instant ?? clock.now())[segment, default: []]
+    }
+
+    /// Every segment's members at `instant`, evaluated on demand (segments that depend on time change without
+    /// events).
+    public func segmentMembers(at instant: Instant) async throws -> [String: [String]] {
+        try await loadIfNeeded()
+        var members: [String: [String]] = [:]
+        for name in rules.segmentNames { members[name] = [] }
+        for customer in customers.values.sorted(by: { $0.id < $1.id }) {
+            for segment in try rules.segments(of: customer, at: instant) { members[segment, default: []].append(customer.id) }
+        }
+        return members
+    }
+
+    // MARK: Internals
+
+    /// The working state of one batch, over the engine's: what changed, applied to the engine only after the store
+    /// committed it.
+    private struct Batch {
+        var customers: [String: Customer] = [:]
+        var memberships: [String: Set<String>] = [:]
+        var commits: [EventCommit] = []
+        var notifications: [EngineNotification] = []
+    }
+
+    /// What one event or lapse produced, merged into the batch once all of it succeeded.
+    private struct CommitResult {
+        var commit: EventCommit
+        var customer: Customer
+        var segments: Set<String>
+        var notifications: [EngineNotification]
+    }
+
+    private func current(_ id: String, in batch: Batch) -> Customer? { batch.customers[id] ?? customers[id] }
+
+    private func merge(_ result: CommitResult, into batch: inout Batch) {
+        batch.customers[result.customer.id] = result.customer
+        batch.memberships[result.customer.id] = result.segments
+        batch.commits.append(result.commit)
+        batch.notifications += result.notifications
+        scheduleNextLapse(of: result.customer)
+    }
+
+    private func loadIfNeeded() async throws {
+        guard !isLoaded else { return }
+        for customer in try await store.allCustomers() {
+            customers[customer.id] = customer
+            memberships[customer.id] = try await store.segments(customerID: customer.id)
+            scheduleNextLapse(of: customer)
+        }
+        isLoaded = true
+    }
+
+    private func commit(_ batch: Batch) async throws {
+        guard !batch.commits.isEmpty else { return }
+        do {
+            try await store.apply(batch.commits)
+        } catch {
+            // Nothing of the batch is in the store; the schedule may have moved past its lapses: rebuild it.
+            schedule = LapseSchedule()
+            for customer in customers.values { scheduleNextLapse(of: customer) }
+            throw error
+        }
+        for commit in batch.commits {
+            if commit.eventType == "lapse" { lapseCount += 1 }
+            for effect in commit.appliedEffects { effectCounts[effect.rule, default: [:]][effect.kind, default: 0] += 1 }
+        }
+        customers.merge(batch.customers) { _, new in new }
+        memberships.merge(batch.memberships) { _, new in new }
+        for notification in batch.notifications { continuation.yield(notification) }
+    }
+
+    private func scheduleNextLapse(of customer: Customer) {
+        if let due = nextLapse(of: customer) { schedule.schedule(customer.id, at: due) }
+    }
+
+    /// When something next happens to `customer` without an event.
+    private func nextLapse(of customer: Customer) -> Instant? {
+        var due = customer.wallet.nextExpiry
+        let anchor = customer.lastActivityAt
+        for handler in rules.inactiveHandlers {
+            guard let days = handler.inactiveDays, customer.inactiveLapsesFired[days] != anchor else { continue }
+            let lapse = anchor.adding(days: days)
+            due = due.map { min($0, lapse) } ?? lapse
+        }
+        return due
+    }
+
+    /// Runs every lapse due at or before `instant`, in order, each as its own commit.
+    private func runLapses(through instant: Instant, into batch: inout Batch) throws {
+        while let (due, id) = schedule.popDue(through: instant) {
+            guard var customer = current(id, in: batch), let actual = nextLapse(of: customer), actual <= due else {
+                continue  // stale: the customer changed since this entry was scheduled
+            }
+            let commit = EventCommit(
+                eventID: "lapse:\(id):\(due.millisecondsSinceEpoch)", eventType: "lapse", customerID: id, at: due,
+                customer: customer)
+            var context = ApplyContext(eventID: commit.eventID, at: due)
+            expirePoints(of: &customer, through: due, context: &context)
+            for handler in rules.inactiveHandlers {
+                guard let days = handler.inactiveDays, customer.inactiveLapsesFired[days] != customer.lastActivityAt,
+                    customer.lastActivityAt.adding(days: days) <= due
+                else { continue }
+                customer.inactiveLapsesFired[days] = customer.lastActivityAt
+                do {
+                    let proposed = try rules.effects(ofInactive: handler, for: customer, at: due)
+                    try applyEffects(proposed, to: &customer, context: &context, depth: 0)
+                } catch {
+                    // A failing handler must not block time: the lapse is recorded as fired and the error logged.
+                    logger.error("inactive handler failed", metadata: ["customer": "\(id)", "error": "\(error)"])
+                }
+            }
+            merge(try finish(commit, customer: customer, context: context, batch: batch), into: &batch)
+        }
+    }
+
+    /// Applies one event over the batch's working state; changes nothing until the caller merges the result.
+    private func apply(_ event: Event, in batch: Batch) throws -> CommitResult {
+        var customer = current(event.customerID, in: batch) ?? Customer(id: event.customerID, signedUpAt: event.at)
+        guard event.at >= customer.lastEventAt else {
+            throw EventRejection(
+                "event at \(event.at) is older than customer '\(customer.id)''s last event at \(customer.lastEventAt)")
+        }
+        try HostUpdates.apply(event, to: &customer)
+        customer.lastEventAt = event.at
+        let commit = EventCommit(
+            eventID: event.id, eventType: event.type, customerID: customer.id, at: event.at, customer: customer)
+        var context = ApplyContext(eventID: event.id, at: event.at)
+        let proposed = try rules.effects(of: event, for: customer, at: event.at)
+        try applyEffects(proposed, to: &customer, context: &context, depth: 0)
+        return try finish(commit, customer: customer, context: context, batch: batch)
+    }
+
+    /// What one commit accumulates while its effects apply.
+    private struct ApplyContext {
+        var eventID: String
+        var at: Instant
+        var ledger: [PointsEntry] = []
+        var messages: [OutboxMessage] = []
+        var applied: [AppliedEffect] = []
+        var notifications: [EngineNotification] = []
+        var sequence = 0
+
+        mutating func nextID() -> String {
+            defer { sequence += 1 }
+            return "\(eventID)#\(sequence)"
+        }
+    }
+
+    private func expirePoints(of customer: inout Customer, through instant: Instant, context: inout ApplyContext) {
+        for batch in customer.wallet.expire(through: instant) {
+            context.ledger.append(
+                PointsEntry(
+                    id: "expire:\(batch.entryID)", customerID: customer.id, kind: .expire, points: -batch.remaining,
+                    at: batch.expiresAt ?? instant, expiresAt: nil, rule: nil, eventID: nil,
+                    reason: "batch \(batch.entryID) expired"))
+            context.notifications.append(.pointsExpired(customerID: customer.id, points: batch.remaining))
+        }
+    }
+
+    private func applyEffects(
+        _ proposed: [ProposedEffect], to customer: inout Customer, context: inout ApplyContext, depth: Int
+    ) throws {
+        for item in proposed {
+            let id = customer.id
+            switch item.effect {
+            case .awardPoints(let points, let expiresAt):
+                let entryID = context.nextID()
+                context.ledger.append(
+                    PointsEntry(
+                        id: entryID, customerID: id, kind: .earn, points: points, at: context.at, expiresAt: expiresAt,
+                        rule: item.rule, eventID: context.eventID, reason: item.rule))
+                customer.wallet.add(PointsBatch(entryID: entryID, remaining: points, expiresAt: expiresAt))
+                customer.pointsEarned += points
+                context.notifications.append(.pointsAwarded(customerID: id, points: points, rule: item.rule))
+                context.applied.append(AppliedEffect(rule: item.rule, kind: "award", detail: "\(points) points"))
+            case .deductPoints(let points):
+                guard customer.wallet.spend(points) else {
+                    context.applied.append(
+                        AppliedEffect(
+                            rule: item.rule, kind: "skipped",
+                            detail: "deduct \(points) points: balance is \(customer.pointsBalance)"))
+                    continue
+                }
+                context.ledger.append(
+                    PointsEntry(
+                        id: context.nextID(), customerID: id, kind: .redeem, points: -points, at: context.at,
+                        expiresAt: nil, rule: item.rule, eventID: context.eventID, reason: item.rule))
+                context.notifications.append(.pointsSpent(customerID: id, points: points, rule: item.rule))
+                context.applied.append(AppliedEffect(rule: item.rule, kind: "deduct", detail: "\(points) points"))
+            case .addTag(let tag):
+                customer.tags.insert(tag)
+                context.applied.append(AppliedEffect(rule: item.rule, kind: "tag", detail: tag))
+            case .removeTag(let tag):
+                customer.tags.remove(tag)
+                context.applied.append(AppliedEffect(rule: item.rule, kind: "untag", detail: tag))
+            case .setAttribute(let key, let value):
+                customer.attributes[key] = value == .null ? nil : value
+                context.applied.append(AppliedEffect(rule: item.rule, kind: "set", detail: key))
+            case .sendMessage(let channel, let template, let data):
+                guard customer.consent[channel] == true else {
+                    context.applied.append(
+                        AppliedEffect(
+                            rule: item.rule, kind: "skipped", detail: "\(channel.rawValue) '\(template)': no consent"))
+                    continue
+                }
+                let message = OutboxMessage(
+                    id: context.nextID(), customerID: id, channel: channel, template: template, data: data,
+                    queuedAt: context.at, rule: item.rule)
+                context.messages.append(message)
+                context.notifications.append(.messageQueued(message))
+                context.applied.append(AppliedEffect(rule: item.rule, kind: "send", detail: "\(channel.rawValue) \(template)"))
+            case .emitEvent(let type, let data):
+                guard depth < Self.maximumEmitDepth else {
+                    throw EventRejection(
+                        "\(item.file):\(item.line ?? 0): in \(item.rule): emitted events nest deeper than "
+                            + "\(Self.maximumEmitDepth) levels (does a handler emit the event it handles?)")
+                }
+                let derived = Event(
+                    id: context.nextID(), type: type, customerID: id, at: context.at, data: data)
+                let effects = try rules.effects(of: derived, for: customer, at: context.at)
+                context.applied.append(AppliedEffect(rule: item.rule, kind: "emit", detail: type))
+                try applyEffects(effects, to: &customer, context: &context, depth: depth + 1)
+            }
+        }
+    }
+
+    /// Re-evaluates tier and segments and completes the commit.
+    private func finish(
+        _ commit: EventCommit, customer: Customer, context: ApplyContext, batch: Batch
+    ) throws -> CommitResult {
+        var commit = commit
+        var customer = customer
+        let tier = try rules.tier(of: customer, at: context.at)?.name
+        var notifications = context.notifications
+        if tier != customer.tier {
+            commit.tierChange = TierChange(from: customer.tier, to: tier)
+            notifications.append(.tierChanged(customerID: customer.id, from: customer.tier, to: tier))
+            customer.tier = tier
+        }
+        let segments = try rules.segments(of: customer, at: context.at)
+        let previous = batch.memberships[customer.id] ?? memberships[customer.id] ?? []
+        if segments != previous {
+            commit.segments = segments
+            for name in segments.subtracting(previous).sorted() {
+                notifications.append(.segmentEntered(customerID: customer.id, segment: name))
+            }
+            for name in previous.subtracting(segments).sorted() {
+                notifications.append(.segmentLeft(customerID: customer.id, segment: name))
+            }
+        }
+        commit.customer = customer
+        commit.ledger = context.ledger
+        commit.messages = context.messages
+        commit.appliedEffects = context.applied
+        return CommitResult(commit: commit, customer: customer, segments: segments, notifications: notifications)
+    }
+}

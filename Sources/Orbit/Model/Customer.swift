@@ -1,0 +1,71 @@
+/// A message channel a customer can consent to.
+public enum Channel: String, Hashable, Sendable, Codable, CaseIterable {
+    case email, push, sms, whatsapp
+}
+
+/// One order as the customer's statistics remember it: what trailing-window helpers (`c:spent{days=90}`) sum.
+public struct OrderSummary: Hashable, Sendable, Codable {
+    public var orderID: String
+    public var at: Instant
+    /// Net of refunds, in the shop's currency.
+    public var total: Money
+}
+
+/// A customer as Orbit knows them. Statistics are derived by the host from events, never set by rules.
+public struct Customer: Hashable, Sendable, Codable {
+    public var id: String
+    public var signedUpAt: Instant
+    public var attributes: [String: JSONValue] = [:]
+    public var tags: Set<String> = []
+    public var consent: [Channel: Bool] = [:]
+    public var referralCode: String?
+    public var referrer: String?
+    public var tier: String?
+    /// The instant of the last event applied to this customer: events must not go back before it.
+    public var lastEventAt: Instant
+    /// Orders, oldest first (refunds reduce their totals).
+    public var orders: [OrderSummary] = []
+    /// Open points batches; their sum equals the ledger's.
+    public var wallet = PointsWallet()
+    /// Points earned over the customer's life (tiers by points use this, so spending never demotes).
+    public var pointsEarned: Int64 = 0
+    /// For each `on "inactive" { days = N }` handler (by N): the activity instant whose lapse already fired, so each
+    /// lapse fires once.
+    public var inactiveLapsesFired: [Int: Instant] = [:]
+    /// Set when `orbit customer forget` erased the person: totals stay, personal data is gone.
+    public var isForgotten = false
+
+    /// Creates a customer signed up at `signedUpAt`.
+    public init(id: String, signedUpAt: Instant) {
+        self.id = id
+        self.signedUpAt = signedUpAt
+        self.lastEventAt = signedUpAt
+    }
+
+    /// Points available.
+    public var pointsBalance: Int64 { wallet.balance }
+
+    /// Number of orders.
+    public var orderCount: Int { orders.count }
+    /// First and last order instants.
+    public var firstOrderAt: Instant? { orders.first?.at }
+    public var lastOrderAt: Instant? { orders.last?.at }
+
+    /// Lifetime spend in minor units (orders net of refunds).
+    public var lifetimeSpend: Int64 { orders.reduce(0) { $0 + $1.total.minorUnits } }
+
+    /// The last order, or the sign-up when there is none: what inactivity counts from.
+    public var lastActivityAt: Instant { lastOrderAt ?? signedUpAt }
+
+    /// Spend in minor units over the `days` before `now`.
+    public func spent(days: Int, now: Instant) -> Int64 {
+        let from = now.adding(days: -days)
+        return orders.reversed().prefix { $0.at > from }.reduce(0) { $0 + $1.total.minorUnits }
+    }
+
+    /// Orders over the `days` before `now`.
+    public func orderCount(days: Int, now: Instant) -> Int {
+        let from = now.adding(days: -days)
+        return orders.reversed().prefix { $0.at > from }.count
+    }
+}

@@ -1,0 +1,84 @@
+import LuaRuntime
+
+/// A JSON value: customer attributes and event data are free-form. Numbers keep the integer/float distinction.
+public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .integer(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    /// The value as Lua sees it (`null` is `nil`).
+    var luaValue: LuaValue {
+        switch self {
+        case .null: .nil
+        case .bool(let value): .bool(value)
+        case .integer(let value): .integer(value)
+        case .number(let value): .number(value)
+        case .string(let value): .string(value)
+        case .array(let items): .array(items.map(\.luaValue))
+        case .object(let fields): .map(Dictionary(uniqueKeysWithValues: fields.map { (.string($0.key), $0.value.luaValue) }))
+        }
+    }
+
+    /// A Lua value as JSON; nil when it has no JSON form (a table with non-string keys that is not an array).
+    init?(_ value: LuaValue) {
+        switch value {
+        case .nil: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .integer(let number): self = .integer(number)
+        case .number(let number): self = .number(number)
+        case .string(let text): self = .string(text)
+        case .array(let items):
+            var converted: [JSONValue] = []
+            for item in items {
+                guard let json = JSONValue(item) else { return nil }
+                converted.append(json)
+            }
+            self = .array(converted)
+        case .map(let fields):
+            var converted: [String: JSONValue] = [:]
+            for (key, item) in fields {
+                guard case .string(let name) = key, let json = JSONValue(item) else { return nil }
+                converted[name] = json
+            }
+            self = .object(converted)
+        }
+    }
+
+    public var description: String { luaValue.description }
+}

@@ -1,0 +1,84 @@
+/// One line of the append-only points ledger. The balance is the sum of `points`.
+public struct PointsEntry: Hashable, Sendable, Codable {
+    public enum Kind: String, Hashable, Sendable, Codable {
+        /// Points earned; the entry is a batch that may expire.
+        case earn
+        /// Points spent (deducted by a rule, or redeemed at checkout).
+        case redeem
+        /// Points of a batch that expired unspent.
+        case expire
+    }
+
+    /// Unique and stable: `<event id>#<n>` for effects of an event, `expire:<batch id>` for expiries.
+    public var id: String
+    public var customerID: String
+    public var kind: Kind
+    /// Signed: positive for earnings, negative for spending and expiry.
+    public var points: Int64
+    public var at: Instant
+    /// For earnings: when the batch expires (nil: never).
+    public var expiresAt: Instant?
+    /// The rule that caused it, when a rule did.
+    public var rule: String?
+    /// The event that caused it.
+    public var eventID: String?
+    /// Why, in words (`"points-per-euro"`, `"expired batch e-1#0"`).
+    public var reason: String?
+}
+
+/// Points of one earning not yet spent or expired. Spending takes from the batch that expires first.
+public struct PointsBatch: Hashable, Sendable, Codable {
+    /// The id of the `earn` ledger entry.
+    public var entryID: String
+    public var remaining: Int64
+    public var expiresAt: Instant?
+}
+
+/// The open batches of one customer and the rules for consuming them.
+public struct PointsWallet: Hashable, Sendable, Codable {
+    /// Ordered by expiry, soonest first; batches that never expire last, in earning order.
+    public private(set) var batches: [PointsBatch] = []
+
+    public init() {}
+
+    /// Points available.
+    public var balance: Int64 { batches.reduce(0) { $0 + $1.remaining } }
+
+    /// Adds an earning.
+    public mutating func add(_ batch: PointsBatch) {
+        let index = batches.firstIndex { Self.expiresBefore(batch, $0) } ?? batches.endIndex
+        batches.insert(batch, at: index)
+    }
+
+    /// Takes `points` from the batches that expire first. Returns false (changing nothing) when the balance is short.
+    public mutating func spend(_ points: Int64) -> Bool {
+        guard points <= balance else { return false }
+        var left = points
+        while left > 0, !batches.isEmpty {
+            let taken = min(left, batches[0].remaining)
+            batches[0].remaining -= taken
+            left -= taken
+            if batches[0].remaining == 0 { batches.removeFirst() }
+        }
+        return true
+    }
+
+    /// Removes and returns the batches that expire at or before `instant`, oldest first.
+    public mutating func expire(through instant: Instant) -> [PointsBatch] {
+        let count = batches.prefix { $0.expiresAt.map { $0 <= instant } ?? false }.count
+        let expired = Array(batches.prefix(count))
+        batches.removeFirst(count)
+        return expired
+    }
+
+    /// The earliest expiry among the open batches.
+    public var nextExpiry: Instant? { batches.first?.expiresAt }
+
+    private static func expiresBefore(_ new: PointsBatch, _ existing: PointsBatch) -> Bool {
+        switch (new.expiresAt, existing.expiresAt) {
+        case (let new?, let existing?): new < existing
+        case (.some, nil): true
+        case (nil, _): false
+        }
+    }
+}

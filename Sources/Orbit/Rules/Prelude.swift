@@ -1,0 +1,124 @@
+/// The rule language's declarative forms, in Lua: they check the shape of what a marketer wrote (with did-you-mean
+/// hints) and hand flat values to the host's definers. Loaded once per rule book, trusted, in the sandbox.
+enum Prelude {
+    static let chunkName = "[orbit rules]"
+
+    static let source = #"""
+        local define_segment, define_earn, define_tier, define_handler, suggest = ...
+        local type, error, pairs, tostring, math_type = type, error, pairs, tostring, math.type
+
+        -- No position: the host reports the first frame outside this prelude, which is the rule's own line.
+        local function fail(message, ...) error(message:format(...), 0) end
+
+        local function check_name(kind, name)
+          if type(name) ~= "string" or name == "" then
+            fail("%s needs a name: %s \"name\" { ... }", kind, kind)
+          end
+        end
+
+        local function check_fields(kind, name, spec, allowed)
+          if type(spec) ~= "table" then
+            fail("%s '%s' needs a table of fields: %s \"%s\" { ... }", kind, name, kind, name)
+          end
+          for key in pairs(spec) do
+            if not allowed[key] then
+              fail("%s '%s': unknown field '%s'%s", kind, name, tostring(key), suggest(tostring(key), allowed))
+            end
+          end
+        end
+
+        local function check_days(kind, name, value, field)
+          if value ~= nil and (math_type(value) ~= "integer" or value <= 0) then
+            fail("%s '%s': %s must be a whole number of days above 0, got %s", kind, name, field, tostring(value))
+          end
+        end
+
+        local rules = {}
+
+        function rules.segment(name)
+          check_name("segment", name)
+          return function(spec)
+            check_fields("segment", name, spec, { description = true, when = true })
+            if type(spec.when) ~= "function" then
+              fail("segment '%s' needs when = function(c) ... end", name)
+            end
+            if spec.description ~= nil and type(spec.description) ~= "string" then
+              fail("segment '%s': description must be text", name)
+            end
+            define_segment(name, spec.description, spec.when)
+          end
+        end
+
+        function rules.earn(name)
+          check_name("earn", name)
+          return function(spec)
+            check_fields("earn", name, spec, { on = true, points = true, expires = true, when = true })
+            if type(spec.on) ~= "string" then fail("earn '%s' needs on = \"<event type>\"", name) end
+            local points = spec.points
+            if type(points) ~= "function" and math_type(points) ~= "integer" then
+              fail("earn '%s' needs points = <whole number> or points = function(e, c) ... end", name)
+            end
+            local days
+            if spec.expires ~= nil then
+              check_fields("earn", name, spec.expires, { days = true })
+              days = spec.expires.days
+              check_days("earn", name, days, "expires.days")
+            end
+            if spec.when ~= nil and type(spec.when) ~= "function" then
+              fail("earn '%s': when must be a function(e, c)", name)
+            end
+            define_earn(name, spec.on, points, days, spec.when)
+          end
+        end
+
+        function rules.tiers(list)
+          if type(list) ~= "table" or #list == 0 then
+            fail("tiers needs a list, lowest first: tiers { { name = \"silver\" }, { name = \"gold\", ... } }")
+          end
+          for position = 1, #list do
+            local tier = list[position]
+            local label = type(tier) == "table" and tostring(tier.name) or ("#" .. position)
+            check_fields("tier", label, tier, { name = true, min_points = true, multiplier = true, when = true })
+            if type(tier.name) ~= "string" then fail("tier #%d needs a name", position) end
+            if tier.min_points ~= nil and (math_type(tier.min_points) ~= "integer" or tier.min_points < 0) then
+              fail("tier '%s': min_points must be a whole number of points", tier.name)
+            end
+            if tier.multiplier ~= nil and (type(tier.multiplier) ~= "number" or tier.multiplier <= 0) then
+              fail("tier '%s': multiplier must be a number above 0", tier.name)
+            end
+            if tier.when ~= nil and type(tier.when) ~= "function" then
+              fail("tier '%s': when must be a function(c)", tier.name)
+            end
+            define_tier(position, tier.name, tier.min_points, tier.multiplier or 1, tier.when)
+          end
+        end
+
+        function rules.on(event_type)
+          check_name("on", event_type)
+          return function(handler)
+            if type(handler) == "function" then
+              if event_type == "inactive" then
+                fail("on \"inactive\" needs the number of days: on \"inactive\" { days = 90 } (function(c) ... end)")
+              end
+              define_handler(event_type, handler)
+              return
+            end
+            if type(handler) ~= "table" then
+              fail("on \"%s\" needs a function: on \"%s\" (function(e, c) ... end)", event_type, event_type)
+            end
+            if event_type ~= "inactive" then
+              fail("on \"%s\" takes no options; only on \"inactive\" { days = N } does", event_type)
+            end
+            check_fields("on", event_type, handler, { days = true })
+            check_days("on", event_type, handler.days, "days")
+            if handler.days == nil then fail("on \"inactive\" needs days = N") end
+            return function(fn)
+              if type(fn) ~= "function" then fail("on \"inactive\" { days = %d } needs a function(c)", handler.days) end
+              define_handler(event_type, fn, handler.days)
+            end
+          end
+        end
+
+        return rules.segment, rules.earn, rules.tiers, rules.on
+        """#
+}

@@ -1,0 +1,320 @@
+import Foundation
+public import Logging
+public import LuaRuntime
+
+/// A marketer's rule files, compiled into one sandboxed Lua state: segments, earning rules, tiers and event
+/// handlers, plus the functions rules call (`award`, `tag`, `send`, `eur`, …).
+///
+/// Not `Sendable`: the engine owns its rule book and uses it from one task at a time.
+public final class RuleBook {
+    let lua: LuaState
+    private(set) var segments: [SegmentRule] = []
+    private(set) var earnRules: [EarnRule] = []
+    private(set) var tiers: [TierDefinition] = []
+    private(set) var handlers: [EventHandler] = []
+    /// The rule files, in load order.
+    public private(set) var files: [String] = []
+    let customerType = CustomerView.luaType()
+    /// The evaluation in progress, which effect functions record into.
+    var evaluation: RuleEvaluation?
+
+    /// Loads every `*.lua` file in `directory` (not `*_test.lua`), in name order.
+    public convenience init(directory: String, limits: LuaLimits = LuaLimits(), logger: Logger) throws {
+        let manager = FileManager.default
+        guard let names = try? manager.contentsOfDirectory(atPath: directory) else {
+            throw RuleError(underlying: LuaError(kind: .runtime, chunk: directory, message: "no such rules directory"))
+        }
+        let ruleFiles = names.filter { $0.hasSuffix(".lua") && !$0.hasSuffix("_test.lua") }.sorted()
+        var sources: [(name: String, source: String)] = []
+        for name in ruleFiles {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let data = manager.contents(atPath: path) else {
+                throw RuleError(underlying: LuaError(kind: .runtime, chunk: path, message: "cannot be read"))
+            }
+            sources.append((path, String(decoding: data, as: UTF8.self)))
+        }
+        try self.init(sources: sources, limits: limits, logger: logger)
+    }
+
+    /// Loads rule sources given as (file name, source), in order.
+    public init(sources: [(name: String, source: String)], limits: LuaLimits = LuaLimits(), logger: Logger) throws {
+        lua = try LuaState(limits: limits, logger: logger)
+        lua.register(customerType)
+        try installLanguage()
+        for (name, source) in sources {
+            do {
+                try lua.run(source, chunkName: name)
+            } catch {
+                throw RuleError(underlying: error)
+            }
+            files.append(name)
+        }
+    }
+
+    /// Names of the segments, in definition order.
+    public var segmentNames: [String] { segments.map(\.name) }
+    /// Names of the tiers, lowest first.
+    public var tierNames: [String] { tiers.map(\.name) }
+    /// Names of the earning rules.
+    public var earnRuleNames: [String] { earnRules.map(\.name) }
+    /// Names of the event handlers (`on purchase (rules/x.lua:4)`).
+    public var handlerNames: [String] { handlers.map(\.name) }
+
+    // MARK: The language
+
+    private func installLanguage() throws {
+        let prelude = try lua.load(Prelude.source, chunkName: Prelude.chunkName, internal: true)
+        let forms = try lua.call(prelude) { stack in
+            stack.push(function: "segment") { [weak self] stack in try self?.defineSegment(&stack) }
+            stack.push(function: "earn") { [weak self] stack in try self?.defineEarnRule(&stack) }
+            stack.push(function: "tiers") { [weak self] stack in try self?.defineTier(&stack) }
+            stack.push(function: "on") { [weak self] stack in try self?.defineHandler(&stack) }
+            stack.push(function: "suggest") { stack in
+                let allowed = try stack.value(at: 2)
+                guard case .map(let table) = allowed else { return }
+                let names = table.keys.compactMap(\.stringValue)
+                stack.push(Suggestion.didYouMean(try stack.string(at: 1), among: names))
+            }
+        } results: { results in
+            try (1...4).map { try results.function(at: $0) }
+        }
+        for (name, form) in zip(["segment", "earn", "tiers", "on"], forms) { lua.setGlobal(name, form) }
+        RuleFunctions.install(in: self)
+    }
+
+    private func location(_ stack: borrowing LuaStack) -> RuleLocation {
+        let caller = stack.callerLocation
+        return RuleLocation(file: caller?.chunk ?? "?", line: caller?.line ?? 0)
+    }
+
+    private func defineSegment(_ stack: inout LuaStack) throws {
+        let name = try stack.string(at: 1)
+        let location = location(stack)
+        if let first = segments.first(where: { $0.name == name }) {
+            throw DefinitionError("segment '\(name)' is defined twice (first at \(first.location))")
+        }
+        segments.append(
+            SegmentRule(
+                name: name, description: stack.isNil(at: 2) ? nil : try stack.string(at: 2),
+                predicate: try stack.function(at: 3), location: location))
+    }
+
+    private func defineEarnRule(_ stack: inout LuaStack) throws {
+        let name = try stack.string(at: 1)
+        let location = location(stack)
+        if let first = earnRules.first(where: { $0.name == name }) {
+            throw DefinitionError("earn '\(name)' is defined twice (first at \(first.location))")
+        }
+        let points: EarnRule.Points =
+            stack.typeName(at: 3) == "function" ? .computed(try stack.function(at: 3)) : .fixed(try stack.integer(at: 3))
+        earnRules.append(
+            EarnRule(
+                name: name, eventType: try stack.string(at: 2), points: points,
+                expiresAfterDays: stack.isNil(at: 4) ? nil : Int(try stack.integer(at: 4)),
+                condition: stack.isNil(at: 5) ? nil : try stack.function(at: 5), location: location))
+    }
+
+    private func defineTier(_ stack: inout LuaStack) throws {
+        let position = try stack.integer(at: 1)
+        let location = location(stack)
+        if position == 1, let first = tiers.first {
+            throw DefinitionError("tiers are defined twice (first at \(first.location))")
+        }
+        let name = try stack.string(at: 2)
+        if tiers.contains(where: { $0.name == name }) { throw DefinitionError("tier '\(name)' appears twice") }
+        let minimum = stack.isNil(at: 3) ? nil : try stack.integer(at: 3)
+        if let minimum, let previous = tiers.last?.minimumPoints, minimum < previous {
+            throw DefinitionError(
+                "tier '\(name)': min_points \(minimum) is below the tier before it (\(previous)); list tiers lowest first")
+        }
+        tiers.append(
+            TierDefinition(
+                name: name, minimumPoints: minimum,
+                multiplierThousandths: Int64((try stack.number(at: 4) * 1000).rounded()),
+                condition: stack.isNil(at: 5) ? nil : try stack.function(at: 5), location: location))
+    }
+
+    private func defineHandler(_ stack: inout LuaStack) throws {
+        handlers.append(
+            EventHandler(
+                eventType: try stack.string(at: 1), inactiveDays: stack.isNil(at: 3) ? nil : Int(try stack.integer(at: 3)),
+                function: try stack.function(at: 2), location: location(stack)))
+    }
+
+    // MARK: Evaluation
+
+    /// Lua's view of an event: its fields, and every extra field of its data at the top level.
+    func luaValue(of event: Event) -> LuaValue {
+        var fields: [LuaValue: LuaValue] = [:]
+        for (key, value) in event.data { fields[.string(key)] = value.luaValue }
+        fields["id"] = .string(event.id)
+        fields["type"] = .string(event.type)
+        fields["customer"] = .string(event.customerID)
+        fields["at"] = .string(event.at.description)
+        if let total = event.total {
+            fields["total"] = .integer(total.minorUnits)
+            fields["currency"] = .string(total.currency.code)
+        }
+        if let order = event.orderID { fields["order"] = .string(order) }
+        if !event.items.isEmpty {
+            fields["items"] = .array(
+                event.items.map { item in
+                    var line: [LuaValue: LuaValue] = [
+                        "sku": .string(item.sku), "qty": .integer(item.quantity), "price": .integer(item.price),
+                    ]
+                    if let category = item.category { line["category"] = .string(category) }
+                    return .map(line)
+                })
+        }
+        return .map(fields)
+    }
+
+    /// The effects the earning rules and the handlers of `event` propose for `customer`. Changes nothing.
+    func effects(of event: Event, for customer: Customer, at now: Instant) throws(RuleError) -> [ProposedEffect] {
+        let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
+        let eventValue = luaValue(of: event)
+        var proposed: [ProposedEffect] = []
+        for rule in earnRules where rule.eventType == event.type {
+            try guarded(rule: "earn '\(rule.name)'") {
+                if let condition = rule.condition, try !call(condition, eventValue, view).isTruthy { return }
+                let points: Int64
+                switch rule.points {
+                case .fixed(let value): points = value
+                case .computed(let function):
+                    points = try wholePoints(try call(function, eventValue, view), rule: rule.name)
+                }
+                guard points > 0 else { return }
+                proposed.append(
+                    ProposedEffect(
+                        effect: .awardPoints(points, expiresAt: rule.expiresAfterDays.map { now.adding(days: $0) }),
+                        rule: rule.name, file: rule.location.file, line: rule.location.line))
+            }
+        }
+        for handler in handlers where handler.eventType == event.type {
+            proposed += try run(handler, arguments: [eventValue], view: view, now: now)
+        }
+        return proposed
+    }
+
+    /// The effects an `inactive` handler proposes for `customer`.
+    func effects(ofInactive handler: EventHandler, for customer: Customer, at now: Instant) throws(RuleError)
+        -> [ProposedEffect]
+    {
+        let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
+        return try run(handler, arguments: [], view: view, now: now)
+    }
+
+    /// The `inactive` handlers, shortest lapse first.
+    var inactiveHandlers: [EventHandler] {
+        handlers.filter { $0.eventType == "inactive" }.sorted { ($0.inactiveDays ?? 0) < ($1.inactiveDays ?? 0) }
+    }
+
+    private func run(_ handler: EventHandler, arguments: [LuaValue], view: CustomerView, now: Instant)
+        throws(RuleError) -> [ProposedEffect]
+    {
+        let evaluation = RuleEvaluation(rule: handler.name, now: now)
+        evaluation.customer = view.customer
+        self.evaluation = evaluation
+        defer { self.evaluation = nil }
+        try guarded(rule: handler.name) {
+            _ = try lua.call(handler.function) { stack in
+                for argument in arguments { stack.push(argument) }
+                stack.push(view, as: customerType)
+            } results: { _ in () }
+        }
+        return evaluation.effects
+    }
+
+    /// The tier the customer holds (as last evaluated by the engine), which rules see as `c.tier`.
+    func currentTier(of customer: Customer) -> TierDefinition? {
+        customer.tier.flatMap { name in tiers.first { $0.name == name } }
+    }
+
+    /// The highest tier whose conditions `customer` meets (tiers are listed lowest first).
+    func tier(of customer: Customer, at now: Instant) throws(RuleError) -> TierDefinition? {
+        for tier in tiers.reversed() {
+            if let minimum = tier.minimumPoints, customer.pointsEarned < minimum { continue }
+            if let condition = tier.condition {
+                let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
+                var holds = false
+                try guarded(rule: "tier '\(tier.name)'") { holds = try call(condition, view).isTruthy }
+                if !holds { continue }
+            }
+            return tier
+        }
+        return nil
+    }
+
+    /// The segments `customer` belongs to.
+    func segments(of customer: Customer, at now: Instant) throws(RuleError) -> Set<String> {
+        let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
+        var members = Set<String>()
+        for segment in segments {
+            do {
+                if try isMember(view, of: segment.name) { members.insert(segment.name) }
+            } catch let error as RuleError {
+                throw error
+            } catch {
+                throw RuleError(rule: "segment '\(segment.name)'", underlying: LuaError(kind: .runtime, message: "\(error)"))
+            }
+        }
+        return members
+    }
+
+    /// Whether the customer of `view` is in `segment`, evaluated once per view.
+    func isMember(_ view: CustomerView, of name: String) throws -> Bool {
+        if let cached = view.segmentCache[name] { return cached }
+        guard let segment = segments.first(where: { $0.name == name }) else {
+            throw DefinitionError(
+                "unknown segment '\(name)'\(Suggestion.didYouMean(name, among: segments.map(\.name)))")
+        }
+        guard view.segmentsInProgress.insert(name).inserted else {
+            throw DefinitionError("segment '\(name)' depends on itself")
+        }
+        defer { view.segmentsInProgress.remove(name) }
+        var member = false
+        try guarded(rule: "segment '\(name)'") { member = try call(segment.predicate, view).isTruthy }
+        view.segmentCache[name] = member
+        return member
+    }
+
+    private func call(_ function: LuaFunction, _ event: LuaValue, _ view: CustomerView) throws(LuaError) -> LuaValue {
+        try lua.call(function) { stack in
+            stack.push(event)
+            stack.push(view, as: customerType)
+        } results: { results in try results.value(at: 1) }
+    }
+
+    private func call(_ function: LuaFunction, _ view: CustomerView) throws(LuaError) -> LuaValue {
+        try lua.call(function) { stack in stack.push(view, as: customerType) } results: { try $0.value(at: 1) }
+    }
+
+    private func wholePoints(_ value: LuaValue, rule: String) throws -> Int64 {
+        switch value {
+        case .integer(let points) where points >= 0: return points
+        case .number(let points) where points.isFinite && points >= 0 && points < 1e15:
+            return Int64(points.rounded(.down))
+        default:
+            throw DefinitionError("points must be a number of at least 0, got \(value)")
+        }
+    }
+
+    /// Runs `body`, naming `rule` in any error it raises.
+    private func guarded(rule: String, _ body: () throws -> Void) throws(RuleError) {
+        do {
+            try body()
+        } catch let error as RuleError {
+            throw error
+        } catch let error as LuaError {
+            throw RuleError(rule: rule, underlying: error)
+        } catch {
+            throw RuleError(rule: rule, underlying: LuaError(kind: .runtime, message: "\(error)"))
+        }
+    }
+}
+
+/// A rule definition is malformed (duplicate name, tiers out of order, unknown segment).
+struct DefinitionError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,76 @@
+public import LuaRuntime
+
+/// Where a rule is defined: its file and line.
+public struct RuleLocation: Hashable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var description: String { "\(file):\(line)" }
+}
+
+/// `segment "vip" { description = …, when = function(c) … end }`
+struct SegmentRule {
+    var name: String
+    var description: String?
+    var predicate: LuaFunction
+    var location: RuleLocation
+}
+
+/// `earn "points-per-euro" { on = "purchase", points = …, expires = { days = 365 }, when = … }`
+struct EarnRule {
+    enum Points {
+        case fixed(Int64)
+        case computed(LuaFunction)
+    }
+
+    var name: String
+    var eventType: String
+    var points: Points
+    var expiresAfterDays: Int?
+    var condition: LuaFunction?
+    var location: RuleLocation
+}
+
+/// One level of `tiers { … }`, lowest first.
+struct TierDefinition {
+    var name: String
+    var minimumPoints: Int64?
+    /// Multiplier as a fraction (numerator / 1000), so that 1.25 stays exact in integer arithmetic.
+    var multiplierThousandths: Int64
+    var condition: LuaFunction?
+    var location: RuleLocation
+
+    var multiplier: Double { Double(multiplierThousandths) / 1000 }
+}
+
+/// `on "purchase" (function(e, c) … end)` or `on "inactive" { days = 90 } (function(c) … end)`
+struct EventHandler {
+    var eventType: String
+    /// For `inactive` handlers: days without an order.
+    var inactiveDays: Int?
+    var function: LuaFunction
+    var location: RuleLocation
+    /// How effects per rule name this handler: `on purchase (rules/welcome.lua:4)`.
+    let name: String
+
+    init(eventType: String, inactiveDays: Int?, function: LuaFunction, location: RuleLocation) {
+        self.eventType = eventType
+        self.inactiveDays = inactiveDays
+        self.function = function
+        self.location = location
+        let trigger = inactiveDays.map { "\(eventType) \($0)d" } ?? eventType
+        name = "on \(trigger) (\(location))"
+    }
+}
+
+/// A rule file failed to load or a rule is malformed: file, line, and what is wrong, for the marketer who wrote it.
+public struct RuleError: Error, Sendable, CustomStringConvertible {
+    /// The rule that failed, when the failure is inside one (`segment 'vip'`, `on purchase (…)`).
+    public var rule: String?
+    public var underlying: LuaError
+
+    public var description: String {
+        guard let rule else { return underlying.description }
+        let location = [underlying.chunk, underlying.line.map(String.init)].compactMap { $0 }.joined(separator: ":")
+        return location.isEmpty ? "in \(rule): \(underlying.message)" : "\(location): in \(rule): \(underlying.message)"
+    }
+}

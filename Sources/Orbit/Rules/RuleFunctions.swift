@@ -1,0 +1,163 @@
+import LuaRuntime
+
+/// One run of a handler: the effects it proposes, recorded by the effect functions as it calls them.
+final class RuleEvaluation {
+    let rule: String
+    let now: Instant
+    var customer: Customer?
+    private(set) var effects: [ProposedEffect] = []
+
+    init(rule: String, now: Instant) {
+        self.rule = rule
+        self.now = now
+    }
+
+    func record(_ effect: Effect, at location: (chunk: String, line: Int)?) {
+        effects.append(ProposedEffect(effect: effect, rule: rule, file: location?.chunk ?? "?", line: location?.line))
+    }
+}
+
+/// The functions rules call: effects (`award`, `deduct`, `tag`, `untag`, `set`, `send`, `emit`) that propose and
+/// never apply, and helpers (`eur`).
+enum RuleFunctions {
+    /// Every name rules can call, for `orbit check` and the editor annotations.
+    static let names = ["award", "deduct", "tag", "untag", "set", "send", "emit", "eur"]
+
+    static func install(in book: RuleBook) {
+        let lua = book.lua
+        lua.register(function: "award") { [weak book] stack in
+            let evaluation = try current(book, "award")
+            let points = try positive(stack, "award")
+            var expiresAt: Instant?
+            if !stack.isNil(at: 2) {
+                guard case .map(let options) = try stack.value(at: 2), options.keys.allSatisfy({ $0 == "expires" }),
+                    let days = options["expires"]?["days"].integerValue, days > 0
+                else {
+                    throw LuaArgumentError(
+                        function: "award", position: 2, problem: "options expected: { expires = { days = N } }")
+                }
+                expiresAt = evaluation.now.adding(days: Int(days))
+            }
+            evaluation.record(.awardPoints(points, expiresAt: expiresAt), at: stack.callerLocation)
+        }
+        lua.register(function: "deduct") { [weak book] stack in
+            try current(book, "deduct").record(.deductPoints(try positive(stack, "deduct")), at: stack.callerLocation)
+        }
+        lua.register(function: "tag") { [weak book] stack in
+            try current(book, "tag").record(.addTag(try name(stack, "tag")), at: stack.callerLocation)
+        }
+        lua.register(function: "untag") { [weak book] stack in
+            try current(book, "untag").record(.removeTag(try name(stack, "untag")), at: stack.callerLocation)
+        }
+        lua.register(function: "set") { [weak book] stack in
+            let evaluation = try current(book, "set")
+            let key = try name(stack, "set")
+            guard let value = JSONValue(try stack.value(at: 2)) else {
+                throw LuaArgumentError(function: "set", position: 2, problem: "a value JSON can hold expected")
+            }
+            evaluation.record(.setAttribute(key, value), at: stack.callerLocation)
+        }
+        lua.register(function: "send") { [weak book] stack in
+            let evaluation = try current(book, "send")
+            let channelName = try stack.string(at: 1)
+            guard let channel = Channel(rawValue: channelName) else {
+                let known = Channel.allCases.map(\.rawValue)
+                throw LuaArgumentError(
+                    function: "send", position: 1,
+                    problem: "unknown channel '\(channelName)'; one of \(known.joined(separator: ", "))"
+                        + Suggestion.didYouMean(channelName, among: known))
+            }
+            let template = try name(stack, "send", position: 2)
+            evaluation.record(
+                .sendMessage(channel: channel, template: template, data: try object(stack, "send", position: 3)),
+                at: stack.callerLocation)
+        }
+        lua.register(function: "emit") { [weak book] stack in
+            let evaluation = try current(book, "emit")
+            let type = try name(stack, "emit")
+            evaluation.record(.emitEvent(type: type, data: try object(stack, "emit", position: 2)), at: stack.callerLocation)
+        }
+        lua.register(function: "eur") { stack in
+            stack.push(try minorUnits(stack, "eur"))
+        }
+    }
+
+    private static func current(_ book: RuleBook?, _ function: String) throws -> RuleEvaluation {
+        guard let evaluation = book?.evaluation else {
+            throw DefinitionError(
+                "\(function)() proposes an effect: call it inside an on \"...\" handler, not while rules load or in a "
+                    + "segment, tier or earn condition")
+        }
+        return evaluation
+    }
+
+    private static func positive(_ stack: borrowing LuaStack, _ function: String) throws -> Int64 {
+        let points = try stack.integer(at: 1)
+        guard points > 0 else {
+            throw LuaArgumentError(function: function, position: 1, problem: "points above 0 expected, got \(points)")
+        }
+        return points
+    }
+
+    private static func name(_ stack: borrowing LuaStack, _ function: String, position: Int = 1) throws -> String {
+        let text = try stack.string(at: position)
+        guard !text.isEmpty else {
+            throw LuaArgumentError(function: function, position: position, problem: "a non-empty name expected")
+        }
+        return text
+    }
+
+    private static func object(_ stack: borrowing LuaStack, _ function: String, position: Int) throws
+        -> [String: JSONValue]
+    {
+        if stack.isNil(at: position) { return [:] }
+        let value = try stack.value(at: position)
+        if case .map(let fields) = value, fields.isEmpty { return [:] }
+        guard case .object(let fields) = JSONValue(value) else {
+            throw LuaArgumentError(
+                function: function, position: position, problem: "a table with text keys expected")
+        }
+        return fields
+    }
+
+    /// `eur(49.99)` is 4999: major units to minor, rounded half away from zero for fractions of a cent.
+    private static func minorUnits(_ stack: borrowing LuaStack, _ function: String) throws -> Int64 {
+        if let whole = try? stack.integer(at: 1) {
+            let (cents, overflow) = whole.multipliedReportingOverflow(by: 100)
+            guard !overflow else { throw LuaArgumentError(function: function, position: 1, problem: "amount too large") }
+            return cents
+        }
+        let amount = try stack.number(at: 1)
+        let cents = (amount * 100).rounded(.toNearestOrAwayFromZero)
+        guard cents.isFinite, abs(cents) < 9e15 else {
+            throw LuaArgumentError(function: function, position: 1, problem: "amount too large")
+        }
+        return Int64(cents)
+    }
+}
+
+/// "did you mean" hints for names a marketer mistyped.
+enum Suggestion {
+    /// ` (did you mean 'when'?)`, or an empty string when nothing is close.
+    static func didYouMean(_ name: String, among candidates: [String]) -> String {
+        let scored = candidates.map { ($0, distance(name, $0)) }.filter { $0.1 <= max(2, name.count / 3) }
+        guard let best = scored.min(by: { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }) else { return "" }
+        return " (did you mean '\(best.0)'?)"
+    }
+
+    /// Levenshtein distance.
+    static func distance(_ left: String, _ right: String) -> Int {
+        let a = Array(left.utf8)
+        let b = Array(right.utf8)
+        if a.isEmpty { return b.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in stride(from: 1, through: b.count, by: 1) {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,105 @@
+/// Everything one event (or one expiry or inactivity lapse) changed, applied atomically: all of it or none.
+public struct EventCommit: Hashable, Sendable {
+    /// The id under which this unit is remembered for idempotency (the event id, or a derived id for lapses).
+    public var eventID: String
+    public var eventType: String
+    public var customerID: String
+    public var at: Instant
+    /// The customer after the event.
+    public var customer: Customer
+    public var ledger: [PointsEntry]
+    public var messages: [OutboxMessage]
+    /// Segment membership after the event, when it changed.
+    public var segments: Set<String>?
+    public var tierChange: TierChange?
+    /// Effects applied, per rule (for reports).
+    public var appliedEffects: [AppliedEffect]
+
+    public init(
+        eventID: String, eventType: String, customerID: String, at: Instant, customer: Customer,
+        ledger: [PointsEntry] = [], messages: [OutboxMessage] = [], segments: Set<String>? = nil,
+        tierChange: TierChange? = nil, appliedEffects: [AppliedEffect] = []
+    ) {
+        self.eventID = eventID
+        self.eventType = eventType
+        self.customerID = customerID
+        self.at = at
+        self.customer = customer
+        self.ledger = ledger
+        self.messages = messages
+        self.segments = segments
+        self.tierChange = tierChange
+        self.appliedEffects = appliedEffects
+    }
+}
+
+/// A tier change, recorded with its instant.
+public struct TierChange: Hashable, Sendable, Codable {
+    public var from: String?
+    public var to: String?
+}
+
+/// One applied effect as the store records it: which rule, what kind.
+public struct AppliedEffect: Hashable, Sendable, Codable {
+    public var rule: String
+    public var kind: String
+    public var detail: String
+}
+
+/// Where Orbit keeps its state. Implementations: ``MemoryStore`` (tests, REPL), `SQLiteStore` (the embedded
+/// default) and, later, PostgreSQL. Every method is atomic on its own; ``apply(_:)`` is atomic for all its commits.
+public protocol Store: Sendable {
+    /// The customer with `id`, or nil.
+    func customer(_ id: String) async throws -> Customer?
+    /// Every customer (for segment listings and restarting schedules).
+    func allCustomers() async throws -> [Customer]
+    /// Which of `ids` were applied before.
+    func appliedEventIDs(among ids: [String]) async throws -> Set<String>
+    /// Applies the commits in one transaction: all or none. A commit whose event id was applied before is an error
+    /// (the engine filters duplicates first; the store's uniqueness is the last line of defence).
+    func apply(_ commits: [EventCommit]) async throws
+    /// The ledger of a customer, in order.
+    func ledger(customerID: String) async throws -> [PointsEntry]
+    /// The outbox messages of a customer, in order.
+    func messages(customerID: String) async throws -> [OutboxMessage]
+    /// Segment membership of a customer as last recorded.
+    func segments(customerID: String) async throws -> Set<String>
+    /// Erases a person's personal data (attributes, tags, consent, referral data, message contents) and keeps
+    /// anonymised ledger and order totals. Returns false when the customer is unknown.
+    func forget(customerID: String) async throws -> Bool
+    /// Totals over the whole store, for summaries.
+    func totals() async throws -> StoreTotals
+}
+
+/// Totals a replay summary and reports read.
+public struct StoreTotals: Hashable, Sendable, Codable {
+    public var customers: Int
+    public var events: Int
+    public var pointsIssued: Int64
+    public var pointsSpent: Int64
+    public var pointsExpired: Int64
+    public var messages: Int
+    public var tierCounts: [String: Int]
+    public var segmentSizes: [String: Int]
+
+    public init(
+        customers: Int = 0, events: Int = 0, pointsIssued: Int64 = 0, pointsSpent: Int64 = 0,
+        pointsExpired: Int64 = 0, messages: Int = 0, tierCounts: [String: Int] = [:], segmentSizes: [String: Int] = [:]
+    ) {
+        self.customers = customers
+        self.events = events
+        self.pointsIssued = pointsIssued
+        self.pointsSpent = pointsSpent
+        self.pointsExpired = pointsExpired
+        self.messages = messages
+        self.tierCounts = tierCounts
+        self.segmentSizes = segmentSizes
+    }
+}
+
+/// A store refused a commit: the same event id twice, or a storage failure.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import GRDB
+import Orbit
+
+/// A batch of commits made ready for the write transaction: keys normalised and JSON encoded beforehand, so the
+/// writer lock is held only for SQLite work.
+struct PreparedBatch: Sendable {
+    /// One commit with its encoded parts.
+    struct Item: Sendable {
+        var commit: EventCommit
+        var eventKey: String
+        var customerKey: String
+        /// The encoded customer, or nil when a later commit of the batch writes the same customer (only the last
+        /// state of a customer survives the batch, so only that one is encoded and written).
+        var customerJSON: String?
+        /// The encoded data of each message, in order.
+        var messageData: [String]
+    }
+
+    let items: [Item]
+
+    /// Encodes `commits`.
+    ///
+    /// - Throws: ``StoreError`` when a customer or message cannot be encoded (a non-finite number, for instance).
+    init(_ commits: [EventCommit]) throws {
+        let customerKeys = commits.map { SQLiteStore.key($0.customerID) }
+        var lastIndex: [String: Int] = [:]
+        lastIndex.reserveCapacity(commits.count)
+        for (index, key) in customerKeys.enumerated() { lastIndex[key] = index }
+        let encoder = JSONEncoder()
+        var items: [Item] = []
+        items.reserveCapacity(commits.count)
+        for (index, commit) in commits.enumerated() {
+            let customerKey = customerKeys[index]
+            let customerJSON =
+                lastIndex[customerKey] == index ? try SQLiteStore.encodeCustomer(commit.customer, encoder: encoder) : nil
+            let messageData = try commit.messages.map { message in
+                do {
+                    return String(decoding: try encoder.encode(message.data), as: UTF8.self)
+                } catch {
+                    throw StoreError("cannot encode the data of message '\(message.id)': \(SQLiteStore.describe(error))")
+                }
+            }
+            items.append(
+                Item(
+                    commit: commit, eventKey: SQLiteStore.key(commit.eventID), customerKey: customerKey,
+                    customerJSON: customerJSON, messageData: messageData
+                )
+            )
+        }
+        self.items = items
+    }
+
+    /// Writes the batch. Must run inside a transaction: a throw leaves the rollback to it.
+    func write(_ db: Database) throws {
+        let insertEvent = try db.cachedStatement(
+            sql: "INSERT INTO applied_events (event_id, type, customer_id, at) VALUES (?, ?, ?, ?)"
+        )
+        let upsertCustomer = try db.cachedStatement(
+            sql: """
+                INSERT INTO customers (id, tier, last_event_at, is_forgotten, data) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET tier = excluded.tier, last_event_at = excluded.last_event_at,
+                    is_forgotten = excluded.is_forgotten, data = excluded.data
+                """
+        )
+        let insertLedger = try db.cachedStatement(
+            sql: """
+                INSERT INTO ledger (id, customer_id, entry_customer_id, kind, points, at, expires_at, rule, event_id,
+                    reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        )
+        let insertMessage = try db.cachedStatement(
+            sql: """
+                INSERT INTO outbox (id, customer_id, message_customer_id, channel, template, data, queued_at, rule)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        )
+        let deleteSegments = try db.cachedStatement(sql: "DELETE FROM segment_members WHERE customer_id = ?")
+        let insertSegment = try db.cachedStatement(
+            sql: "INSERT INTO segment_members (customer_id, segment) VALUES (?, ?)"
+        )
+        let insertTierChange = try db.cachedStatement(
+            sql: "INSERT INTO tier_changes (customer_id, event_id, at, from_tier, to_tier) VALUES (?, ?, ?, ?, ?)"
+        )
+        let insertEffect = try db.cachedStatement(
+            sql: "INSERT INTO applied_effects (event_id, customer_id, rule, kind, detail) VALUES (?, ?, ?, ?, ?)"
+        )
+
+        for item in items {
+            let commit = item.commit
+            let key = item.customerKey
+            do {
+                try insertEvent.execute(
+                    arguments: [item.eventKey, commit.eventType, key, commit.at.millisecondsSinceEpoch]
+                )
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                throw StoreError("event '\(commit.eventID)' was already applied")
+            }
+            if let json = item.customerJSON {
+                let customer = commit.customer
+                try upsertCustomer.execute(
+                    arguments: [key, customer.tier, customer.lastEventAt.millisecondsSinceEpoch, customer.isForgotten, json]
+                )
+            }
+            for entry in commit.ledger {
+                try insertLedger.execute(
+                    arguments: [
+                        entry.id, key, Self.ifDifferent(entry.customerID, from: key), entry.kind.rawValue, entry.points,
+                        entry.at.millisecondsSinceEpoch, entry.expiresAt?.millisecondsSinceEpoch, entry.rule,
+                        entry.eventID, entry.reason,
+                    ]
+                )
+            }
+            for (message, data) in zip(commit.messages, item.messageData) {
+                try insertMessage.execute(
+                    arguments: [
+                        message.id, key, Self.ifDifferent(message.customerID, from: key), message.channel.rawValue,
+                        message.template, data, message.queuedAt.millisecondsSinceEpoch, message.rule,
+                    ]
+                )
+            }
+            if let segments = commit.segments {
+                try deleteSegments.execute(arguments: [key])
+                for segment in segments {
+                    try insertSegment.execute(arguments: [key, segment])
+                }
+            }
+            if let change = commit.tierChange {
+                try insertTierChange.execute(
+                    arguments: [key, item.eventKey, commit.at.millisecondsSinceEpoch, change.from, change.to]
+                )
+            }
+            for effect in commit.appliedEffects {
+                try insertEffect.execute(arguments: [item.eventKey, key, effect.rule, effect.kind, effect.detail])
+            }
+        }
+    }
+
+    /// `id`, when it differs byte for byte from the `key` the row is filed under; nil (the usual case) otherwise.
+    private static func ifDifferent(_ id: String, from key: String) -> String? {
+        id.utf8.elementsEqual(key.utf8) ? nil : id
+    }
+}
+
+/// Rebuilds model values whose memberwise initialisers are internal to Orbit (``PointsEntry``, ``OutboxMessage``)
+/// from stored columns, through their `Codable` conformance. Only the read path uses it.
+struct RowCoder {
+    private let encoder = JSONEncoder()
+    private let decoder = JSONDecoder()
+
+    /// Decodes a `T` from `fields`, named like its coding keys.
+    func decode<T: Decodable>(_ type: T.Type, what: String, fields: [String: JSONValue]) throws -> T {
+        do {
+            return try decoder.decode(T.self, from: encoder.encode(JSONValue.object(fields)))
+        } catch {
+            throw StoreError("cannot decode a stored \(what): \(SQLiteStore.describe(error))")
+        }
+    }
+
+    /// Decodes a `T` from stored JSON text.
+    func decode<T: Decodable>(_ type: T.Type, what: String, json: String) throws -> T {
+        do {
+            return try decoder.decode(T.self, from: Data(json.utf8))
+        } catch {
+            throw StoreError("cannot decode a stored \(what): \(SQLiteStore.describe(error))")
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import GRDB
+
+/// The versioned schema of an Orbit database. Migrations are named, applied in order, each once, and recorded by
+/// GRDB in `grdb_migrations`; a released migration is never edited, a change is a new `vN-…` migration.
+///
+/// Conventions of the schema:
+/// - Instants are INTEGER milliseconds since the Unix epoch (compact, sortable, comparable in SQL).
+/// - Customer and event ids are stored as keys in Unicode NFC (see `SQLiteStore.key(_:)`), so that two ids Swift
+///   considers equal (canonically equivalent) are one row, exactly as in ``MemoryStore``'s dictionaries.
+/// - Append-only tables (`ledger`, `outbox`, `tier_changes`, `applied_effects`) have an INTEGER `seq` primary key
+///   (the rowid): it gives insertion order, which is the order the protocol returns, and appending to a rowid table
+///   is the cheapest insert SQLite has. Ledger and outbox ids are stored, not constrained unique: ``MemoryStore``
+///   does not enforce that either, and event-id uniqueness (`applied_events`) already makes them unique.
+/// - No foreign keys: every row of a commit is written in the same transaction as its customer, and a check per
+///   insert would cost replay throughput for nothing.
+enum Schema {
+    /// The migration identifiers, in order.
+    static let versions = ["v1-initial"]
+
+    /// The migrator for the schema.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-initial") { db in
+            // The latest state of each customer: the Codable blob is the source of truth, the other columns are
+            // copies kept for SQL (tier counts, inactivity scans, forgotten customers).
+            try db.execute(
+                sql: """
+                    CREATE TABLE customers (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        tier TEXT,
+                        last_event_at INTEGER NOT NULL,
+                        is_forgotten INTEGER NOT NULL DEFAULT 0,
+                        data TEXT NOT NULL
+                    );
+                    CREATE INDEX customers_tier ON customers(tier);
+                    CREATE INDEX customers_last_event_at ON customers(last_event_at);
+
+                    -- The idempotency guard: an event id is applied at most once (primary key).
+                    CREATE TABLE applied_events (
+                        event_id TEXT PRIMARY KEY NOT NULL,
+                        type TEXT NOT NULL,
+                        customer_id TEXT NOT NULL,
+                        at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+
+                    -- The append-only points ledger. entry_customer_id is set only when the entry's own customer id
+                    -- differs (byte for byte) from customer_id, the key it is filed under.
+                    CREATE TABLE ledger (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL,
+                        customer_id TEXT NOT NULL,
+                        entry_customer_id TEXT,
+                        kind TEXT NOT NULL,
+                        points INTEGER NOT NULL,
+                        at INTEGER NOT NULL,
+                        expires_at INTEGER,
+                        rule TEXT,
+                        event_id TEXT,
+                        reason TEXT
+                    );
+                    CREATE INDEX ledger_customer ON ledger(customer_id);
+
+                    -- Messages for the sender. delivered_at is for the sender to set; Orbit only appends.
+                    CREATE TABLE outbox (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL,
+                        customer_id TEXT NOT NULL,
+                        message_customer_id TEXT,
+                        channel TEXT NOT NULL,
+                        template TEXT NOT NULL,
+                        data TEXT NOT NULL,
+                        queued_at INTEGER NOT NULL,
+                        rule TEXT NOT NULL,
+                        delivered_at INTEGER
+                    );
+                    CREATE INDEX outbox_customer ON outbox(customer_id);
+
+                    -- Segment membership as last recorded for each customer.
+                    CREATE TABLE segment_members (
+                        customer_id TEXT NOT NULL,
+                        segment TEXT NOT NULL,
+                        PRIMARY KEY (customer_id, segment)
+                    ) WITHOUT ROWID;
+
+                    -- Tier history.
+                    CREATE TABLE tier_changes (
+                        seq INTEGER PRIMARY KEY,
+                        customer_id TEXT NOT NULL,
+                        event_id TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        from_tier TEXT,
+                        to_tier TEXT
+                    );
+                    CREATE INDEX tier_changes_customer ON tier_changes(customer_id);
+
+                    -- One row per applied effect rather than an aggregated per-rule counter: an upsert of a counter
+                    -- costs the same b-tree write as an append, and the rows keep the audit trail (which event,
+                    -- which rule, what) that per-rule reports aggregate with GROUP BY. No index: appends stay
+                    -- cheap, and reports scan the table once.
+                    CREATE TABLE applied_effects (
+                        seq INTEGER PRIMARY KEY,
+                        event_id TEXT NOT NULL,
+                        customer_id TEXT NOT NULL,
+                        rule TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        detail TEXT NOT NULL
+                    );
+                    """
+            )
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,270 @@
+import Foundation
+import Orbit
+import OrbitSQLite
+import Testing
+
+@Suite("SQLiteStore")
+struct SQLiteStoreTests {
+    static let customerIDs = ["ada", "bob", "carol", "nobody"]
+
+    @Test func roundTripsCustomersLedgerOutboxAndSegments() async throws {
+        try await withTemporaryDirectory { directory in
+            let commits = try sampleCommits()
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            try await store.apply(commits)
+
+            let ada = try #require(try await store.customer("ada"))
+            #expect(ada == commits[4].customer)
+            #expect(ada.attributes["score"] == .number(2.5))
+            #expect(ada.consent == [.email: true, .sms: false])
+            #expect(try await store.customer("nobody") == nil)
+            #expect(try await store.allCustomers().map(\.id) == ["ada", "bob", "carol"])
+
+            let ledger = try await store.ledger(customerID: "ada")
+            #expect(ledger == commits[2].ledger + commits[4].ledger)
+            #expect(try await store.ledger(customerID: "bob") == commits[3].ledger + commits[5].ledger)
+            #expect(try await store.ledger(customerID: "nobody").isEmpty)
+
+            #expect(try await store.messages(customerID: "ada") == commits[0].messages + commits[2].messages)
+            #expect(try await store.messages(customerID: "bob").isEmpty)
+
+            #expect(try await store.segments(customerID: "ada") == ["buyers"])
+            #expect(try await store.segments(customerID: "bob") == ["buyers"])
+            #expect(try await store.segments(customerID: "carol").isEmpty)
+
+            #expect(try await store.appliedEventIDs(among: ["e-1", "e-9", "expire:e-4#0"]) == ["e-1", "expire:e-4#0"])
+            #expect(try await store.appliedEventIDs(among: []).isEmpty)
+        }
+    }
+
+    @Test func matchesMemoryStoreForTheSameCommits() async throws {
+        try await withTemporaryDirectory { directory in
+            let commits = try sampleCommits()
+            let memory = MemoryStore()
+            let sqlite = try SQLiteStore(path: databasePath(in: directory))
+            // Two batches, split mid-customer, to cover state carried across transactions.
+            try await memory.apply(Array(commits.prefix(3)))
+            try await memory.apply(Array(commits.dropFirst(3)))
+            try await sqlite.apply(Array(commits.prefix(3)))
+            try await sqlite.apply(Array(commits.dropFirst(3)))
+
+            let expected = try await Snapshot(memory, customers: Self.customerIDs)
+            let actual = try await Snapshot(sqlite, customers: Self.customerIDs)
+            #expect(actual == expected)
+            #expect(actual.totals.customers == 3)
+            #expect(actual.totals.events == 7)
+            #expect(actual.totals.pointsIssued == 620)
+            #expect(actual.totals.pointsSpent == 200)
+            #expect(actual.totals.pointsExpired == 20)
+            #expect(actual.totals.messages == 2)
+            #expect(actual.totals.tierCounts == ["silver": 1, "none": 2])
+            #expect(actual.totals.segmentSizes == ["buyers": 2])
+        }
+    }
+
+    @Test func rejectsAnEventAppliedInAnEarlierBatch() async throws {
+        try await withTemporaryDirectory { directory in
+            let commits = try sampleCommits()
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            try await store.apply(Array(commits.prefix(4)))
+            let before = try await Snapshot(store, customers: Self.customerIDs)
+
+            // e-5 and e-6 are new, e-2 is a repeat: nothing of the batch may stay.
+            let error = await #expect(throws: StoreError.self) {
+                try await store.apply([commits[4], commits[6], commits[1]])
+            }
+            #expect(error?.message == "event 'e-2' was already applied")
+            #expect(try await Snapshot(store, customers: Self.customerIDs) == before)
+            #expect(try await store.appliedEventIDs(among: ["e-5", "e-6"]).isEmpty)
+            #expect(try await store.customer("carol") == nil)
+
+            // The store still works after the rollback.
+            try await store.apply([commits[4], commits[6]])
+            #expect(try await store.totals().events == 6)
+        }
+    }
+
+    @Test func rejectsAnEventTwiceInOneBatch() async throws {
+        try await withTemporaryDirectory { directory in
+            let commits = try sampleCommits()
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            let error = await #expect(throws: StoreError.self) {
+                try await store.apply([commits[0], commits[1], commits[2], commits[0]])
+            }
+            #expect(error?.message == "event 'e-1' was already applied")
+            let totals = try await store.totals()
+            #expect(totals == StoreTotals())
+            #expect(try await store.allCustomers().isEmpty)
+            #expect(try await store.ledger(customerID: "ada").isEmpty)
+            #expect(try await store.messages(customerID: "ada").isEmpty)
+            #expect(try await store.segments(customerID: "ada").isEmpty)
+        }
+    }
+
+    @Test func aBatchFailingMidwayLeavesNoPartialRows() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            let first = try (0..<100).map { try syntheticCommit($0, customers: 50) }
+            try await store.apply(first)
+            let ids = (0..<60).map { "c-\($0)" }
+            let before = try await Snapshot(store, customers: ids)
+
+            // 500 new commits with ledger, outbox, segment and effect rows, then a repeat, then more.
+            var second = try (100..<600).map { try syntheticCommit($0, customers: 60) }
+            second.insert(first[42], at: 250)
+            await #expect(throws: StoreError.self) { try await store.apply(second) }
+            #expect(try await Snapshot(store, customers: ids) == before)
+            #expect(try await store.totals().events == 100)
+        }
+    }
+
+    @Test func stateSurvivesReopeningTheFile() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let commits = try sampleCommits()
+            let expected: Snapshot
+            do {
+                let store = try SQLiteStore(path: path)
+                try await store.apply(Array(commits.prefix(5)))
+                try await store.apply(Array(commits.dropFirst(5)))
+                expected = try await Snapshot(store, customers: Self.customerIDs)
+            }
+            let reopened = try SQLiteStore(path: path)
+            #expect(try await Snapshot(reopened, customers: Self.customerIDs) == expected)
+            #expect(try await reopened.appliedEventIDs(among: commits.map(\.eventID)).count == commits.count)
+            // The idempotency guard is durable too.
+            await #expect(throws: StoreError.self) { try await reopened.apply([commits[3]]) }
+        }
+    }
+
+    @Test func migrationsRunOnce() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            do {
+                let store = try SQLiteStore(path: path)
+                #expect(try await store.schemaVersions() == ["v1-initial"])
+                try await store.apply(try sampleCommits())
+            }
+            // Opening again neither re-runs the migration (CREATE TABLE would fail) nor loses data.
+            let again = try SQLiteStore(path: path)
+            let concurrently = try SQLiteStore(path: path)
+            #expect(try await again.schemaVersions() == ["v1-initial"])
+            #expect(try await concurrently.schemaVersions() == ["v1-initial"])
+            #expect(try await again.totals().events == 7)
+        }
+    }
+
+    @Test func forgetErasesPersonalDataAndKeepsTotals() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let commits = try sampleCommits()
+            let memory = MemoryStore()
+            try await memory.apply(commits)
+            let store = try SQLiteStore(path: path)
+            try await store.apply(commits)
+            let before = try #require(try await store.customer("ada"))
+            let ledgerBefore = try await store.ledger(customerID: "ada")
+            let totalsBefore = try await store.totals()
+
+            #expect(try await store.forget(customerID: "ada"))
+            #expect(await memory.forget(customerID: "ada"))
+            #expect(try await store.forget(customerID: "nobody") == false)
+
+            let ada = try #require(try await store.customer("ada"))
+            #expect(ada == before.forgotten())
+            #expect(ada.isForgotten)
+            #expect(ada.attributes.isEmpty && ada.tags.isEmpty && ada.consent.isEmpty)
+            #expect(ada.referralCode == nil && ada.referrer == nil)
+            #expect(ada.orders == before.orders)
+            #expect(ada.lifetimeSpend == 50_000)
+            #expect(ada.pointsBalance == before.pointsBalance)
+            #expect(ada.tier == "silver")
+            #expect(try await store.ledger(customerID: "ada") == ledgerBefore)
+            let messages = try await store.messages(customerID: "ada")
+            #expect(messages.count == 2)
+            #expect(messages.allSatisfy { $0.data.isEmpty })
+            #expect(messages.map(\.template) == ["welcome", "tier-up"])
+            #expect(try await store.totals() == totalsBefore)
+            // Other customers are untouched.
+            #expect(try await store.customer("bob") == commits[5].customer)
+
+            #expect(try await Snapshot(store, customers: Self.customerIDs)
+                == Snapshot(memory, customers: Self.customerIDs))
+            let reopened = try SQLiteStore(path: path)
+            #expect(try await reopened.customer("ada") == ada)
+        }
+    }
+
+    @Test func canonicallyEquivalentIdsAreOneCustomerAndOneEvent() async throws {
+        try await withTemporaryDirectory { directory in
+            let composed = "jos\u{E9}"
+            let decomposed = "jose\u{301}"
+            let customer = Customer(id: composed, signedUpAt: instant())
+            let memory = MemoryStore()
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            let signup = EventCommit(
+                eventID: "signup-\(composed)", eventType: "signup", customerID: composed, at: instant(),
+                customer: customer, segments: ["new"]
+            )
+            try await memory.apply([signup])
+            try await store.apply([signup])
+            #expect(try await store.customer(decomposed) == customer)
+            #expect(try await store.segments(customerID: decomposed) == ["new"])
+            #expect(try await store.appliedEventIDs(among: ["signup-\(decomposed)"]) == ["signup-\(decomposed)"])
+
+            var repeated = signup
+            repeated.eventID = "signup-\(decomposed)"
+            await #expect(throws: StoreError.self) { try await memory.apply([repeated]) }
+            await #expect(throws: StoreError.self) { try await store.apply([repeated]) }
+            #expect(try await store.totals() == memory.totals())
+        }
+    }
+
+    @Test func errorsSayWhatFailed() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("missing/orbit.db").path
+            let error = #expect(throws: StoreError.self) { try SQLiteStore(path: path) }
+            #expect(error?.message.hasPrefix("cannot open \(path): ") == true)
+
+            let notADatabase = directory.appendingPathComponent("notes.txt").path
+            try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: notADatabase))
+            let corrupt = #expect(throws: StoreError.self) { try SQLiteStore(path: notADatabase) }
+            #expect(corrupt?.message.contains(notADatabase) == true)
+        }
+    }
+
+    @Test func inMemoryStoreHasTheSameSemantics() async throws {
+        let commits = try sampleCommits()
+        let memory = MemoryStore()
+        let store = try SQLiteStore.inMemory()
+        try await memory.apply(commits)
+        try await store.apply(commits)
+        #expect(try await Snapshot(store, customers: Self.customerIDs) == Snapshot(memory, customers: Self.customerIDs))
+        await #expect(throws: StoreError.self) { try await store.apply([commits[0]]) }
+    }
+
+    /// Not a timing assertion: applies 10 batches of 1,000 commits and checks the counts. The rate is printed; run
+    /// `swift test -c release --filter SQLiteStoreTests/throughput` to measure it.
+    @Test func throughput() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            let batches = try (0..<10).map { batch in
+                try (0..<1_000).map { try syntheticCommit(batch * 1_000 + $0, customers: 5_000) }
+            }
+            let clock = ContinuousClock()
+            let elapsed = try await clock.measure {
+                for batch in batches { try await store.apply(batch) }
+            }
+            let totals = try await store.totals()
+            #expect(totals.events == 10_000)
+            #expect(totals.customers == 5_000)
+            #expect(totals.pointsIssued == 500_000)
+            #expect(totals.pointsSpent == 100_000)
+            #expect(totals.messages == 2_500)
+            #expect(totals.segmentSizes == ["buyers": 500])
+            #expect(try await store.ledger(customerID: "c-7").count == 4)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            print("SQLiteStore throughput: 10,000 commits in \(elapsed): \(Int(10_000 / seconds)) commits/s")
+        }
+    }
+}

@@ -1,0 +1,253 @@
+import Logging
+import LuaRuntime
+import Testing
+
+@testable import Orbit
+
+/// Builds an engine over inline rule files and a memory store, at a fixed start time.
+struct EngineFixture {
+    let engine: Engine
+    let store: MemoryStore
+    let clock: ManualClock
+
+    init(_ rules: [String: String], start: String = "2026-01-01T00:00:00Z") throws {
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let book = try RuleBook(sources: rules.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, logger: logger)
+        store = MemoryStore()
+        clock = ManualClock(try #require(Instant(iso8601: start)))
+        engine = Engine(rules: book, store: store, clock: clock, logger: logger)
+    }
+}
+
+func at(_ text: String) -> Instant {
+    Instant(iso8601: text) ?? Instant(millisecondsSinceEpoch: 0)
+}
+
+func purchase(_ id: String, _ customer: String, _ time: String, cents: Int64, order: String? = nil) -> Event {
+    Event(id: id, type: "purchase", customerID: customer, at: at(time),
+          total: Money(minorUnits: cents, currency: .eur), orderID: order ?? "o-\(id)")
+}
+
+@Suite("Engine")
+struct EngineTests {
+    static let points = """
+        earn "points-per-euro" {
+          on = "purchase",
+          points = function(e, c) return e.total // 100 * c.tier.multiplier end,
+          expires = { days = 365 },
+        }
+        tiers {
+          { name = "silver" },
+          { name = "gold", min_points = 100, multiplier = 2 },
+        }
+        """
+
+    @Test("earning rules award points; tiers follow points earned; subscribers hear about it")
+    func earningAndTiers() async throws {
+        let fixture = try EngineFixture(["rules/points.lua": Self.points])
+        var iterator = fixture.engine.notifications.makeAsyncIterator()
+        let first = try await fixture.engine.ingest(purchase("e-1", "c-1", "2026-01-02T10:00:00Z", cents: 8050))
+        #expect(first.status == .applied)
+        var customer = try #require(try await fixture.engine.customer("c-1"))
+        #expect(customer.pointsBalance == 80)
+        #expect(customer.tier == "silver")
+        #expect(await iterator.next() == .pointsAwarded(customerID: "c-1", points: 80, rule: "points-per-euro"))
+        #expect(await iterator.next() == .tierChanged(customerID: "c-1", from: nil, to: "silver"))
+        _ = try await fixture.engine.ingest(purchase("e-2", "c-1", "2026-01-03T10:00:00Z", cents: 3000))
+        customer = try #require(try await fixture.engine.customer("c-1"))
+        #expect(customer.pointsBalance == 110)
+        #expect(customer.tier == "gold")
+        _ = try await fixture.engine.ingest(purchase("e-3", "c-1", "2026-01-04T10:00:00Z", cents: 1000))
+        customer = try #require(try await fixture.engine.customer("c-1"))
+        #expect(customer.pointsBalance == 130, "gold doubles: 10 EUR earn 20 points")
+        let ledger = await fixture.store.ledger(customerID: "c-1")
+        #expect(ledger.map(\.points) == [80, 30, 20])
+        #expect(ledger.allSatisfy { $0.expiresAt != nil && $0.rule == "points-per-euro" })
+    }
+
+    @Test("an event id is applied once; a duplicate is counted, not applied")
+    func idempotency() async throws {
+        let fixture = try EngineFixture(["rules/points.lua": Self.points])
+        let event = purchase("e-1", "c-1", "2026-01-02T10:00:00Z", cents: 5000)
+        let outcomes = try await fixture.engine.ingest([event, event])
+        #expect(outcomes.map(\.status) == [.applied, .duplicate])
+        let again = try await fixture.engine.ingest(event)
+        #expect(again.status == .duplicate)
+        #expect(try await fixture.engine.customer("c-1")?.pointsBalance == 50)
+        #expect(await fixture.store.ledger(customerID: "c-1").count == 1)
+    }
+
+    @Test("a rule failing midway leaves nothing of that event; the next event goes on")
+    func atomicity() async throws {
+        let fixture = try EngineFixture([
+            "rules/points.lua": Self.points,
+            "rules/broken.lua": """
+                on "purchase" (function(e, c)
+                  award(500)
+                  tag("half-done")
+                  if e.total > 10000 then
+                    local missing = nil
+                    return missing.field
+                  end
+                end)
+                """,
+        ])
+        let outcomes = try await fixture.engine.ingest([
+            purchase("e-1", "c-1", "2026-01-02T10:00:00Z", cents: 20000),
+            purchase("e-2", "c-1", "2026-01-03T10:00:00Z", cents: 1000),
+        ])
+        guard case .rejected(let reason) = outcomes[0].status else {
+            Issue.record("expected a rejection, got \(outcomes[0].status)")
+            return
+        }
+        #expect(reason.hasPrefix("rules/broken.lua:6: in on purchase (rules/broken.lua:1): attempt to index a nil value"))
+        #expect(outcomes[1].status == .applied)
+        let customer = try #require(try await fixture.engine.customer("c-1"))
+        #expect(customer.pointsBalance == 10 + 500)
+        #expect(customer.orderCount == 1, "the rejected purchase is not recorded either")
+        #expect(await fixture.store.ledger(customerID: "c-1").map(\.points) == [10, 500])
+    }
+
+    @Test("spending takes the batch that expires first; expiries materialise when time passes them")
+    func expiryOrder() async throws {
+        let fixture = try EngineFixture([
+            "rules/r.lua": """
+                on "visit" (function(e, c) award(100, { expires = { days = 30 } }) end)
+                on "review" (function(e, c) award(50, { expires = { days = 10 } }) end)
+                on "redeem" (function(e, c) deduct(e.points) end)
+                """
+        ])
+        let visit = Event(id: "v", type: "visit", customerID: "c", at: at("2026-01-01T00:00:00Z"))
+        let review = Event(id: "r", type: "review", customerID: "c", at: at("2026-01-02T00:00:00Z"))
+        let redeem = Event(
+            id: "x", type: "redeem", customerID: "c", at: at("2026-01-03T00:00:00Z"), data: ["points": .integer(60)])
+        _ = try await fixture.engine.ingest([visit, review, redeem])
+        // 60 points: all 50 of the review batch (expires 01-12) and 10 of the visit batch (expires 01-31).
+        #expect(try await fixture.engine.customer("c")?.pointsBalance == 90)
+        #expect(try await fixture.engine.advance(to: at("2026-01-20T00:00:00Z")) == 0, "the review batch is empty")
+        #expect(try await fixture.engine.advance(to: at("2026-02-01T00:00:00Z")) == 1)
+        let ledger = await fixture.store.ledger(customerID: "c")
+        #expect(ledger.map(\.kind) == [.earn, .earn, .redeem, .expire])
+        #expect(ledger.last?.points == -90)
+        #expect(ledger.last?.at == at("2026-01-31T00:00:00Z"))
+        #expect(try await fixture.engine.customer("c")?.pointsBalance == 0)
+    }
+
+    @Test("an inactive handler fires once per lapse, and again after the next order lapses")
+    func inactivity() async throws {
+        let fixture = try EngineFixture([
+            "rules/winback.lua": """
+                on "inactive" { days = 90 } (function(c) tag("winback") award(10) end)
+                on "purchase" (function(e, c) untag("winback") end)
+                """
+        ])
+        _ = try await fixture.engine.ingest(purchase("p1", "c", "2026-01-01T12:00:00Z", cents: 100))
+        #expect(try await fixture.engine.advance(to: at("2026-03-31T00:00:00Z")) == 0)
+        #expect(try await fixture.engine.advance(to: at("2026-04-01T12:00:00Z")) == 1)
+        #expect(try await fixture.engine.advance(to: at("2026-12-31T00:00:00Z")) == 0, "once per lapse")
+        var customer = try #require(try await fixture.engine.customer("c"))
+        #expect(customer.tags == ["winback"])
+        #expect(customer.pointsBalance == 10)
+        _ = try await fixture.engine.ingest(purchase("p2", "c", "2027-01-01T00:00:00Z", cents: 100))
+        customer = try #require(try await fixture.engine.customer("c"))
+        #expect(customer.tags.isEmpty)
+        // A later event moves time past the next lapse: it runs first, then the event.
+        _ = try await fixture.engine.ingest(purchase("p3", "c", "2027-06-01T00:00:00Z", cents: 100))
+        customer = try #require(try await fixture.engine.customer("c"))
+        #expect(customer.pointsBalance == 20)
+        #expect(customer.tags.isEmpty, "the purchase after the lapse cleared the tag again")
+    }
+
+    @Test("segments: entered and left are published; members are evaluated on demand")
+    func segments() async throws {
+        let fixture = try EngineFixture([
+            "rules/segments.lua": """
+                segment "big" { when = function(c) return c:spent{ days = 30 } >= eur(100) end }
+                segment "known" { when = function(c) return c:in_segment("big") or c.order_count > 1 end }
+                """
+        ])
+        var iterator = fixture.engine.notifications.makeAsyncIterator()
+        _ = try await fixture.engine.ingest(purchase("p1", "c", "2026-01-01T00:00:00Z", cents: 15000))
+        #expect(await iterator.next() == .segmentEntered(customerID: "c", segment: "big"))
+        #expect(await iterator.next() == .segmentEntered(customerID: "c", segment: "known"))
+        #expect(try await fixture.engine.members(of: "big", at: at("2026-01-15T00:00:00Z")) == ["c"])
+        #expect(try await fixture.engine.members(of: "big", at: at("2026-03-01T00:00:00Z")) == [])
+        await #expect(throws: (any Error).self) { try await fixture.engine.members(of: "bgi") }
+    }
+
+    @Test("messages are queued only with consent for their channel")
+    func consent() async throws {
+        let fixture = try EngineFixture([
+            "rules/welcome.lua": """
+                on "signup" (function(e, c) send("email", "welcome", { name = "x" }) send("sms", "welcome") end)
+                """
+        ])
+        let signup = Event(
+            id: "s", type: "signup", customerID: "c", at: at("2026-01-01T00:00:00Z"),
+            data: ["consent": .object(["email": .bool(true), "sms": .bool(false)])])
+        let outcome = try await fixture.engine.ingest(signup)
+        let messages = await fixture.store.messages(customerID: "c")
+        #expect(messages.map(\.channel) == [.email])
+        #expect(outcome.effects.map(\.kind) == ["send", "skipped"])
+    }
+
+    @Test("rules may emit events, handled in the same transaction, to a bounded depth")
+    func emittedEvents() async throws {
+        let fixture = try EngineFixture([
+            "rules/emit.lua": """
+                on "purchase" (function(e, c) if c.order_count == 3 then emit("third-order", { n = 3 }) end end)
+                on "third-order" (function(e, c) award(e.n * 100) end)
+                on "loop" (function(e, c) emit("loop") end)
+                """
+        ])
+        _ = try await fixture.engine.ingest([
+            purchase("p1", "c", "2026-01-01T00:00:00Z", cents: 100),
+            purchase("p2", "c", "2026-01-02T00:00:00Z", cents: 100),
+            purchase("p3", "c", "2026-01-03T00:00:00Z", cents: 100),
+        ])
+        #expect(try await fixture.engine.customer("c")?.pointsBalance == 300)
+        let loop = try await fixture.engine.ingest(Event(id: "l", type: "loop", customerID: "c", at: at("2026-01-04T00:00:00Z")))
+        guard case .rejected(let reason) = loop.status else {
+            Issue.record("a self-emitting handler must be rejected")
+            return
+        }
+        #expect(reason.contains("nest deeper than 8 levels"))
+    }
+
+    @Test("bad events are rejected with the reason, and change nothing")
+    func rejections() async throws {
+        let fixture = try EngineFixture(["rules/points.lua": Self.points])
+        let outcomes = try await fixture.engine.ingest([
+            purchase("p1", "c", "2026-01-05T00:00:00Z", cents: 1000, order: "o-1"),
+            purchase("p0", "c", "2026-01-04T00:00:00Z", cents: 1000),
+            Event(id: "r1", type: "refund", customerID: "c", at: at("2026-01-06T00:00:00Z"),
+                  total: Money(minorUnits: 500, currency: .eur), orderID: "o-404"),
+            Event(id: "r2", type: "refund", customerID: "c", at: at("2026-01-06T00:00:00Z"),
+                  total: Money(minorUnits: 5000, currency: .eur), orderID: "o-1"),
+            Event(id: "r3", type: "refund", customerID: "c", at: at("2026-01-06T00:00:00Z"),
+                  total: Money(minorUnits: 400, currency: .eur), orderID: "o-1"),
+        ])
+        let reasons = outcomes.map { outcome -> String in
+            if case .rejected(let reason) = outcome.status { reason } else { "\(outcome.status)" }
+        }
+        #expect(reasons[0] == "applied")
+        #expect(reasons[1].contains("older than customer 'c''s last event"))
+        #expect(reasons[2] == "refund of unknown order 'o-404' of customer 'c'")
+        #expect(reasons[3].contains("more than what is left of order 'o-1' (10.00 EUR)"))
+        #expect(reasons[4] == "applied")
+        #expect(try await fixture.engine.customer("c")?.lifetimeSpend == 600)
+    }
+
+    @Test("A/B buckets are deterministic and follow the weights")
+    func buckets() throws {
+        var counts: [String: Int] = [:]
+        for index in 0..<10_000 {
+            let bucket = try Bucketing.bucket(
+                customerID: "c-\(index)", experiment: "winback-2026", weights: ["control": 20, "variant": 80])
+            counts[bucket, default: 0] += 1
+        }
+        #expect((1_800...2_200).contains(counts["control"] ?? 0))
+        let again = try Bucketing.bucket(customerID: "c-7", experiment: "winback-2026", weights: ["control": 20, "variant": 80])
+        #expect(again == (try Bucketing.bucket(customerID: "c-7", experiment: "winback-2026", weights: ["variant": 80, "control": 20])))
+    }
+}

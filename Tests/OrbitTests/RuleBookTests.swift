@@ -1,0 +1,81 @@
+import Logging
+import LuaRuntime
+import Testing
+
+@testable import Orbit
+
+@Suite("The rule language")
+struct RuleBookTests {
+    private func load(_ files: [(String, String)]) throws -> RuleBook {
+        try RuleBook(sources: files, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    private func loadError(_ source: String, file: String = "rules/x.lua") -> String? {
+        do {
+            _ = try load([(file, source)])
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("definitions are collected with their names and order")
+    func definitions() throws {
+        let book = try load([
+            ("rules/a.lua", #"segment "vip" { description = "big spenders", when = function(c) return true end }"#),
+            ("rules/b.lua", """
+                earn "per-euro" { on = "purchase", points = 1 }
+                tiers { { name = "silver" }, { name = "gold", min_points = 10, multiplier = 1.5 } }
+                on "purchase" (function(e, c) end)
+                on "inactive" { days = 30 } (function(c) end)
+                """),
+        ])
+        #expect(book.segmentNames == ["vip"])
+        #expect(book.earnRuleNames == ["per-euro"])
+        #expect(book.tierNames == ["silver", "gold"])
+        #expect(book.handlerNames == ["on purchase (rules/b.lua:3)", "on inactive 30d (rules/b.lua:4)"])
+    }
+
+    @Test("a mistyped field gets a did-you-mean, at the rule's line")
+    func unknownField() {
+        let error = loadError("\nsegment \"vip\" {\n  wen = function(c) return true end,\n}")
+        #expect(error == "rules/x.lua:2: segment 'vip': unknown field 'wen' (did you mean 'when'?)")
+    }
+
+    @Test("malformed definitions say what is wrong and where", arguments: [
+        (#"segment "vip" {}"#, "rules/x.lua:1: segment 'vip' needs when = function(c) ... end"),
+        (#"earn "x" { on = "purchase", points = 1.5 }"#,
+         "rules/x.lua:1: earn 'x' needs points = <whole number> or points = function(e, c) ... end"),
+        (#"on "inactive" (function(c) end)"#,
+         #"rules/x.lua:1: on "inactive" needs the number of days: on "inactive" { days = 90 } (function(c) ... end)"#),
+        (#"on "inactive" { days = 0 } (function(c) end)"#,
+         "rules/x.lua:1: on 'inactive': days must be a whole number of days above 0, got 0"),
+        (#"tiers { { name = "a", min_points = 10 }, { name = "b", min_points = 5 } }"#,
+         "rules/x.lua:1: tiers: tier 'b': min_points 5 is below the tier before it (10); list tiers lowest first"),
+        ("segment \"a\" { when = function() end }\nsegment \"a\" { when = function() end }",
+         "rules/x.lua:2: segment: segment 'a' is defined twice (first at rules/x.lua:1)"),
+        (#"award(10)"#, "rules/x.lua:1: award: award() proposes an effect: call it inside an on \"...\" handler, not while rules load or in a segment, tier or earn condition"),
+        ("local x = ", "rules/x.lua:1: unexpected symbol near <eof>"),
+    ])
+    func malformed(source: String, expected: String) {
+        #expect(loadError(source) == expected)
+    }
+
+    @Test("a rule's runtime error names the file, the line and the rule")
+    func runtimeErrorNamesRule() throws {
+        let book = try load([("rules/vip.lua", "segment \"vip\" {\n  when = function(c) return c.spend > 1 end,\n}")])
+        let customer = Customer(id: "c", signedUpAt: at("2026-01-01T00:00:00Z"))
+        #expect(throws: RuleError.self) { try book.segments(of: customer, at: at("2026-01-02T00:00:00Z")) }
+        do {
+            _ = try book.segments(of: customer, at: at("2026-01-02T00:00:00Z"))
+        } catch {
+            #expect("\(error)" == "rules/vip.lua:2: in segment 'vip': customer has no field 'spend'")
+        }
+    }
+
+    @Test("eur() turns euros into cents exactly")
+    func eur() throws {
+        let book = try load([])
+        #expect(try book.lua.run("return eur(500), eur(49.99), eur(0.1) + eur(0.2)", chunkName: "e.lua") == [50000, 4999, 30])
+    }
+}

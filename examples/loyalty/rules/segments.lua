@@ -1,0 +1,14 @@
+segment "vip" {
+  description = "Spent 500 EUR or more in the last year",
+  when = function(c) return c:spent{ days = 365 } >= eur(500) end,
+}
+
+segment "at-risk" {
+  description = "Ordered at least twice, but not in the last 60 days",
+  when = function(c) return c.order_count >= 2 and (c.days_since_last_order or 0) > 60 end,
+}
+
+segment "one-timer" {
+  description = "Exactly one order, more than 30 days ago",
+  when = function(c) return c.order_count == 1 and (c.days_since_last_order or 0) > 30 end,
+}

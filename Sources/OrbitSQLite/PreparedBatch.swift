@@ -27,7 +27,7 @@ struct PreparedBatch: Sendable {
         var lastIndex: [String: Int] = [:]
         lastIndex.reserveCapacity(commits.count)
         for (index, key) in customerKeys.enumerated() { lastIndex[key] = index }
-        let encoder = JSONEncoder()
+        let encoder = StreamingJSONEncoder()
         var items: [Item] = []
         items.reserveCapacity(commits.count)
         for (index, commit) in commits.enumerated() {
@@ -36,7 +36,7 @@ struct PreparedBatch: Sendable {
                 lastIndex[customerKey] == index ? try SQLiteStore.encodeCustomer(commit.customer, encoder: encoder) : nil
             let messageData = try commit.messages.map { message in
                 do {
-                    return String(decoding: try encoder.encode(message.data), as: UTF8.self)
+                    return try encoder.encode(message.data)
                 } catch {
                     throw StoreError("cannot encode the data of message '\(message.id)': \(SQLiteStore.describe(error))")
                 }

@@ -235,7 +235,7 @@ public final class SQLiteStore: Store {
             guard let data = try String.fetchOne(db, sql: "SELECT data FROM customers WHERE id = ?", arguments: [key])
             else { return false }
             let forgotten = try Self.decodeCustomer(data, decoder: JSONDecoder()).forgotten()
-            let encoded = try Self.encodeCustomer(forgotten, encoder: JSONEncoder())
+            let encoded = try Self.encodeCustomer(forgotten, encoder: StreamingJSONEncoder())
             try db.execute(
                 sql: "UPDATE customers SET data = ?, tier = ?, is_forgotten = 1 WHERE id = ?",
                 arguments: [encoded, forgotten.tier, key]
@@ -295,9 +295,9 @@ public final class SQLiteStore: Store {
         id.utf8.allSatisfy { $0 < 0x80 } ? id : id.precomposedStringWithCanonicalMapping
     }
 
-    static func encodeCustomer(_ customer: Customer, encoder: JSONEncoder) throws -> String {
+    static func encodeCustomer(_ customer: Customer, encoder: StreamingJSONEncoder) throws -> String {
         do {
-            return String(decoding: try encoder.encode(customer), as: UTF8.self)
+            return try encoder.encode(customer)
         } catch {
             throw StoreError("cannot encode customer '\(customer.id)': \(describe(error))")
         }

@@ -121,12 +121,12 @@ struct Replay: AsyncParsableCommand {
     ) async throws {
         var summary = partial
         summary.elapsed = started.duration(to: .now)
-        let totals = try await store.totals()
-        summary.pointsIssued = totals.pointsIssued
-        summary.pointsSpent = totals.pointsSpent
-        summary.pointsExpired = totals.pointsExpired
-        summary.messagesQueued = totals.messages
-        summary.tiers = totals.tierCounts
+        let activity = await engine.activity
+        summary.pointsIssued = activity.pointsIssued
+        summary.pointsSpent = activity.pointsSpent
+        summary.pointsExpired = activity.pointsExpired
+        summary.messagesQueued = activity.messagesQueued
+        summary.tiers = try await store.totals().tierCounts
         summary.effectsPerRule = await engine.effectCounts
         summary.segments = try await engine.segmentMembers(at: summary.endTime ?? Instant(millisecondsSinceEpoch: 0))
             .mapValues(\.count)

@@ -48,8 +48,8 @@ struct ReplaySummary {
         lines.append("lapses      \(lapses) (expiries and inactivity)")
         lines.append("points      \(pointsIssued) issued, \(pointsSpent) spent, \(pointsExpired) expired")
         lines.append("messages    \(messagesQueued) queued")
-        lines.append("tiers       " + Self.counts(tiers))
-        lines.append("segments    " + Self.counts(segments))
+        lines.append("tiers       " + Self.counts(tiers) + "  (all customers)")
+        lines.append("segments    " + Self.counts(segments) + "  (all customers, at the last event)")
         lines.append("effects per rule:")
         for rule in effectsPerRule.keys.sorted() {
             lines.append("  \(rule): " + Self.counts(effectsPerRule[rule] ?? [:]))

@@ -28,6 +28,16 @@ public actor Engine {
     public private(set) var effectCounts: [String: [String: Int]] = [:]
     /// Lapses (expiries, inactivity) run since the engine started.
     public private(set) var lapseCount = 0
+    /// Points and messages since the engine started.
+    public private(set) var activity = Activity()
+
+    /// What the engine did since it started, for summaries.
+    public struct Activity: Hashable, Sendable {
+        public var pointsIssued: Int64 = 0
+        public var pointsSpent: Int64 = 0
+        public var pointsExpired: Int64 = 0
+        public var messagesQueued = 0
+    }
     private let continuation: AsyncStream<EngineNotification>.Continuation
     /// Outbound engine events (points awarded, tier changed, segment entered/left, message queued), published after
     /// their transaction committed.
@@ -173,6 +183,14 @@ public actor Engine {
         }
         for commit in batch.commits {
             if commit.eventType == "lapse" { lapseCount += 1 }
+            activity.messagesQueued += commit.messages.count
+            for entry in commit.ledger {
+                switch entry.kind {
+                case .earn: activity.pointsIssued += entry.points
+                case .redeem: activity.pointsSpent -= entry.points
+                case .expire: activity.pointsExpired -= entry.points
+                }
+            }
             for effect in commit.appliedEffects { effectCounts[effect.rule, default: [:]][effect.kind, default: 0] += 1 }
         }
         customers.merge(batch.customers) { _, new in new }

@@ -22,10 +22,7 @@ struct JSONParser {
     /// Parses one whole document: a value with nothing but whitespace after it.
     mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
         let value = try parseValue()
-        skipWhitespace()
-        guard index == bytes.count else {
-            throw failure("unexpected \(describeCurrent()) after the end of the JSON value")
-        }
+        try finish()
         return value
     }
 
@@ -53,7 +50,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
+    mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
         skipWhitespace()
         guard let byte = current else { throw failure("unexpected end of line, expected a value") }
         switch byte {
@@ -91,70 +88,127 @@ struct JSONParser {
         guard depth <= Self.maximumDepth else { throw failure("nested more than \(Self.maximumDepth) levels deep") }
     }
 
-    private mutating func parseObject() throws(JSONSyntaxError) -> [String: JSONValue] {
+    /// Where ``nextKey(_:)`` is in an object.
+    struct ObjectCursor {
+        fileprivate var lastKey: String?
+    }
+
+    /// Whether the next value (after whitespace) is an object.
+    mutating func nextIsObject() -> Bool {
+        skipWhitespace()
+        return current == UInt8(ascii: "{")
+    }
+
+    /// Whether the next value (after whitespace) is an array.
+    mutating func nextIsArray() -> Bool {
+        skipWhitespace()
+        return current == UInt8(ascii: "[")
+    }
+
+    /// Consumes the `{` of an object; ``nextKey(_:)`` then reads its keys. The next value must be an object.
+    mutating func beginObject() throws(JSONSyntaxError) -> ObjectCursor {
+        skipWhitespace()
+        guard current == UInt8(ascii: "{") else { throw failure("expected an object, found \(describeCurrent())") }
         try enter()
         index += 1
-        var fields: [String: JSONValue] = [:]
+        return ObjectCursor()
+    }
+
+    /// The next key of the object and its offset, with its `:` consumed so that the value comes next; nil once the
+    /// closing `}` is consumed.
+    mutating func nextKey(_ cursor: inout ObjectCursor) throws(JSONSyntaxError) -> (key: String, offset: Int)? {
         skipWhitespace()
-        if current == UInt8(ascii: "}") {
-            index += 1
-            depth -= 1
-            return fields
-        }
-        while true {
-            skipWhitespace()
-            guard current == UInt8(ascii: "\"") else {
-                throw failure("expected a field name in double quotes, found \(describeCurrent())")
-            }
-            let keyOffset = index
-            let key = try parseString()
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else {
-                throw failure("expected ':' after the field name \"\(key)\", found \(describeCurrent())")
-            }
-            index += 1
-            let value = try parseValue()
-            if fields.updateValue(value, forKey: key) != nil {
-                throw JSONSyntaxError(offset: keyOffset, message: "duplicate field '\(key)'")
-            }
-            skipWhitespace()
+        if let lastKey = cursor.lastKey {
             switch current {
             case UInt8(ascii: ","):
                 index += 1
+                skipWhitespace()
             case UInt8(ascii: "}"):
                 index += 1
                 depth -= 1
-                return fields
+                return nil
             default:
-                throw failure("expected ',' or '}' after the value of '\(key)', found \(describeCurrent())")
+                throw failure("expected ',' or '}' after the value of '\(lastKey)', found \(describeCurrent())")
             }
-        }
-    }
-
-    private mutating func parseArray() throws(JSONSyntaxError) -> [JSONValue] {
-        try enter()
-        index += 1
-        var items: [JSONValue] = []
-        skipWhitespace()
-        if current == UInt8(ascii: "]") {
+        } else if current == UInt8(ascii: "}") {
             index += 1
             depth -= 1
-            return items
+            return nil
         }
-        while true {
-            items.append(try parseValue())
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","):
+        guard current == UInt8(ascii: "\"") else {
+            throw failure("expected a field name in double quotes, found \(describeCurrent())")
+        }
+        let offset = index
+        let key = try parseString()
+        skipWhitespace()
+        guard current == UInt8(ascii: ":") else {
+            throw failure("expected ':' after the field name \"\(key)\", found \(describeCurrent())")
+        }
+        index += 1
+        cursor.lastKey = key
+        return (key, offset)
+    }
+
+    /// Consumes the `[` of an array; ``nextElement(_:)`` then says whether an element follows.
+    mutating func beginArray() throws(JSONSyntaxError) -> ArrayCursor {
+        skipWhitespace()
+        guard current == UInt8(ascii: "[") else { throw failure("expected an array, found \(describeCurrent())") }
+        try enter()
+        index += 1
+        return ArrayCursor()
+    }
+
+    /// Where ``nextElement(_:)`` is in an array.
+    struct ArrayCursor {
+        fileprivate var first = true
+    }
+
+    /// True when another element follows (the caller then parses it); false once the closing `]` is consumed.
+    mutating func nextElement(_ cursor: inout ArrayCursor) throws(JSONSyntaxError) -> Bool {
+        skipWhitespace()
+        if cursor.first {
+            cursor.first = false
+        } else {
+            guard current != UInt8(ascii: ",") else {
                 index += 1
-            case UInt8(ascii: "]"):
-                index += 1
-                depth -= 1
-                return items
-            default:
+                return true
+            }
+            guard current == UInt8(ascii: "]") else {
                 throw failure("expected ',' or ']' in an array, found \(describeCurrent())")
             }
         }
+        guard current == UInt8(ascii: "]") else { return true }
+        index += 1
+        depth -= 1
+        return false
+    }
+
+    /// Checks that only whitespace is left.
+    mutating func finish() throws(JSONSyntaxError) {
+        skipWhitespace()
+        guard index == bytes.count else {
+            throw failure("unexpected \(describeCurrent()) after the end of the JSON value")
+        }
+    }
+
+    private mutating func parseObject() throws(JSONSyntaxError) -> [String: JSONValue] {
+        var cursor = try beginObject()
+        var fields: [String: JSONValue] = [:]
+        while let (key, offset) = try nextKey(&cursor) {
+            if fields.updateValue(try parseValue(), forKey: key) != nil {
+                throw JSONSyntaxError(offset: offset, message: "duplicate field '\(key)'")
+            }
+        }
+        return fields
+    }
+
+    private mutating func parseArray() throws(JSONSyntaxError) -> [JSONValue] {
+        var cursor = try beginArray()
+        var items: [JSONValue] = []
+        while try nextElement(&cursor) {
+            items.append(try parseValue())
+        }
+        return items
     }
 
     private mutating func parseString() throws(JSONSyntaxError) -> String {

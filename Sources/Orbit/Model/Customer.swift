@@ -1,5 +1,5 @@
 /// A message channel a customer can consent to.
-public enum Channel: String, Hashable, Sendable, Codable, CaseIterable {
+public enum Channel: String, Hashable, Sendable, Codable, CaseIterable, CodingKeyRepresentable {
     case email, push, sms, whatsapp
 }
 

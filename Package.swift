@@ -77,6 +77,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "OrbitCLITests",
+            dependencies: ["orbit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "OrbitSQLiteTests",
             dependencies: ["OrbitSQLite", "Orbit"],
             swiftSettings: strictSettings

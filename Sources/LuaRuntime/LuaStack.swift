@@ -180,6 +180,7 @@ public struct LuaStack: ~Copyable {
 
     /// Pushes a Lua function kept by reference.
     public mutating func push(_ function: LuaFunction) {
+        precondition(function.core === core, "a LuaFunction can only be used on the state that made it")
         guard ensureRoom() else { return }
         core.pushReference(function.reference)
         pushedCount += 1
@@ -219,5 +220,24 @@ extension LuaStack {
             level += 1
         }
         return nil
+    }
+}
+
+extension LuaStack {
+    /// One field of the table at `position`, read raw (no metamethod runs) and converted; `nil` when the value there
+    /// is not a table or has no such field. Cheaper than converting the whole table with ``value(at:)``.
+    public func field(_ key: String, of position: Int) throws(LuaArgumentError) -> LuaValue {
+        guard count >= position, lua_type(L, base + Int32(position)) == LUA_TTABLE, lua_checkstack(L, 2) != 0 else {
+            return .nil
+        }
+        lua_pushstring(L, key)
+        _ = lua_rawget(L, base + Int32(position))
+        defer { orbit_pop(L, 1) }
+        do {
+            var reader = ValueReader(core: core)
+            return try reader.read(at: -1)
+        } catch {
+            throw LuaArgumentError(function: function, position: position, problem: "field '\(key)': \(error.message)")
+        }
     }
 }

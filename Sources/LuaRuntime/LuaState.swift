@@ -123,7 +123,7 @@ public final class LuaState {
     }
 
     /// Makes a read-only table of Swift functions a global that every chunk sees, e.g. `orbit.eur(5)`.
-    public func register(library name: String, functions: [String: LuaHostFunctionBody]) {
+    public func register(library name: String, functions: [String: LuaHostFunctionBody]) throws(LuaError) {
         let L = core.L
         core.pushReference(core.baseEnvironmentRef)
         lua_createtable(L, 0, Int32(clamping: functions.count))
@@ -131,20 +131,23 @@ public final class LuaState {
             core.pushHostFunction(HostFunction(name: "\(name).\(member)", body: body))
             lua_setfield(L, -2, member)
         }
-        Sandbox.makeReadOnly(in: core, name: name)
+        do {
+            try Sandbox.makeReadOnly(in: core, name: name)
+        } catch {
+            orbit_pop(L, 1)
+            throw error
+        }
         lua_setfield(L, -2, name)
         orbit_pop(L, 1)
     }
 
-    /// Sets a global constant in the frozen base; tables become read-only for the chunks.
-    public func setGlobal(_ name: String, _ value: LuaValue) {
-        let L = core.L
+    /// Sets a global constant in the frozen base; tables become read-only (all the way down) for the chunks.
+    public func setGlobal(_ name: String, _ value: LuaValue) throws(LuaError) {
+        let constant = try reference(to: value, name: name)
         core.pushReference(core.baseEnvironmentRef)
-        var writer = ValueWriter(L: core.L)
-        guard writer.push(value) else { preconditionFailure("a global constant nested too deeply") }
-        if lua_type(L, -1) == LUA_TTABLE { Sandbox.makeReadOnly(in: core, name: name) }
-        lua_setfield(L, -2, name)
-        orbit_pop(L, 1)
+        core.pushReference(constant.reference)
+        lua_setfield(core.L, -2, name)
+        orbit_pop(core.L, 1)
     }
 
     /// Makes a Lua function a global that every chunk sees (in the frozen base), e.g. a rule-language function

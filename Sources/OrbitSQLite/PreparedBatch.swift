@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Orbit
+import Synchronization
 
 /// A batch of commits made ready for the write transaction: keys normalised and JSON encoded beforehand, so the
 /// writer lock is held only for SQLite work.
@@ -18,8 +19,16 @@ struct PreparedBatch: Sendable {
     }
 
     let items: [Item]
+    /// Applied effects of the batch, counted per rule and kind.
+    let effectCounts: [EffectKey: Int]
 
-    /// Encodes `commits`.
+    /// A rule and an effect kind.
+    struct EffectKey: Hashable, Sendable {
+        var rule: String
+        var kind: String
+    }
+
+    /// Encodes `commits`, on all cores when the batch is large enough to pay for it.
     ///
     /// - Throws: ``StoreError`` when a customer or message cannot be encoded (a non-finite number, for instance).
     init(_ commits: [EventCommit]) throws {
@@ -27,28 +36,51 @@ struct PreparedBatch: Sendable {
         var lastIndex: [String: Int] = [:]
         lastIndex.reserveCapacity(commits.count)
         for (index, key) in customerKeys.enumerated() { lastIndex[key] = index }
-        let encoder = StreamingJSONEncoder()
-        var items: [Item] = []
-        items.reserveCapacity(commits.count)
-        for (index, commit) in commits.enumerated() {
-            let customerKey = customerKeys[index]
-            let customerJSON =
-                lastIndex[customerKey] == index ? try SQLiteStore.encodeCustomer(commit.customer, encoder: encoder) : nil
-            let messageData = try commit.messages.map { message in
-                do {
-                    return try encoder.encode(message.data)
-                } catch {
-                    throw StoreError("cannot encode the data of message '\(message.id)': \(SQLiteStore.describe(error))")
+        let writesCustomer = customerKeys.indices.map { lastIndex[customerKeys[$0]] == $0 }
+        var effectCounts: [EffectKey: Int] = [:]
+        for commit in commits {
+            for effect in commit.appliedEffects {
+                effectCounts[EffectKey(rule: effect.rule, kind: effect.kind), default: 0] += 1
+            }
+        }
+
+        var items = [Item?](repeating: nil, count: commits.count)
+        let chunkCount = commits.count >= 256 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let chunkSize = (commits.count + chunkCount - 1) / chunkCount
+        let failures = Mutex<[Int: any Error]>([:])
+        items.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let output = buffer
+            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                let encoder = StreamingJSONEncoder()
+                for index in (chunk * chunkSize)..<min(commits.count, (chunk + 1) * chunkSize) {
+                    do {
+                        let commit = commits[index]
+                        let customerKey = customerKeys[index]
+                        output[index] = Item(
+                            commit: commit, eventKey: SQLiteStore.key(commit.eventID), customerKey: customerKey,
+                            customerJSON: writesCustomer[index]
+                                ? try SQLiteStore.encodeCustomer(commit.customer, encoder: encoder) : nil,
+                            messageData: try commit.messages.map { try Self.encodeData(of: $0, encoder: encoder) }
+                        )
+                    } catch {
+                        failures.withLock { $0[chunk] = error }
+                        return
+                    }
                 }
             }
-            items.append(
-                Item(
-                    commit: commit, eventKey: SQLiteStore.key(commit.eventID), customerKey: customerKey,
-                    customerJSON: customerJSON, messageData: messageData
-                )
-            )
         }
-        self.items = items
+        // The first failure in commit order, as a sequential encoding would report.
+        if let failure = failures.withLock({ $0.min { $0.key < $1.key }?.value }) { throw failure }
+        self.items = items.compactMap { $0 }
+        self.effectCounts = effectCounts
+    }
+
+    private static func encodeData(of message: OutboxMessage, encoder: StreamingJSONEncoder) throws -> String {
+        do {
+            return try encoder.encode(message.data)
+        } catch {
+            throw StoreError("cannot encode the data of message '\(message.id)': \(SQLiteStore.describe(error))")
+        }
     }
 
     /// Writes the batch. Must run inside a transaction: a throw leaves the rollback to it.
@@ -83,8 +115,11 @@ struct PreparedBatch: Sendable {
         let insertTierChange = try db.cachedStatement(
             sql: "INSERT INTO tier_changes (customer_id, event_id, at, from_tier, to_tier) VALUES (?, ?, ?, ?, ?)"
         )
-        let insertEffect = try db.cachedStatement(
-            sql: "INSERT INTO applied_effects (event_id, customer_id, rule, kind, detail) VALUES (?, ?, ?, ?, ?)"
+        let countEffects = try db.cachedStatement(
+            sql: """
+                INSERT INTO rule_effects (rule, kind, count) VALUES (?, ?, ?)
+                ON CONFLICT (rule, kind) DO UPDATE SET count = count + excluded.count
+                """
         )
 
         for item in items {
@@ -100,7 +135,9 @@ struct PreparedBatch: Sendable {
             if let json = item.customerJSON {
                 let customer = commit.customer
                 try upsertCustomer.execute(
-                    arguments: [key, customer.tier, customer.lastEventAt.millisecondsSinceEpoch, customer.isForgotten, json]
+                    arguments: [
+                        key, customer.tier, customer.lastEventAt.millisecondsSinceEpoch, customer.isForgotten, json,
+                    ]
                 )
             }
             for entry in commit.ledger {
@@ -131,9 +168,9 @@ struct PreparedBatch: Sendable {
                     arguments: [key, item.eventKey, commit.at.millisecondsSinceEpoch, change.from, change.to]
                 )
             }
-            for effect in commit.appliedEffects {
-                try insertEffect.execute(arguments: [item.eventKey, key, effect.rule, effect.kind, effect.detail])
-            }
+        }
+        for (effect, count) in effectCounts {
+            try countEffects.execute(arguments: [effect.rule, effect.kind, count])
         }
     }
 

@@ -7,7 +7,7 @@ import GRDB
 /// - Instants are INTEGER milliseconds since the Unix epoch (compact, sortable, comparable in SQL).
 /// - Customer and event ids are stored as keys in Unicode NFC (see `SQLiteStore.key(_:)`), so that two ids Swift
 ///   considers equal (canonically equivalent) are one row, exactly as in ``MemoryStore``'s dictionaries.
-/// - Append-only tables (`ledger`, `outbox`, `tier_changes`, `applied_effects`) have an INTEGER `seq` primary key
+/// - Append-only tables (`ledger`, `outbox`, `tier_changes`) have an INTEGER `seq` primary key
 ///   (the rowid): it gives insertion order, which is the order the protocol returns, and appending to a rowid table
 ///   is the cheapest insert SQLite has. Ledger and outbox ids are stored, not constrained unique: ``MemoryStore``
 ///   does not enforce that either, and event-id uniqueness (`applied_events`) already makes them unique.
@@ -32,8 +32,9 @@ enum Schema {
                         is_forgotten INTEGER NOT NULL DEFAULT 0,
                         data TEXT NOT NULL
                     );
+                    -- Tier counts read this covering index instead of every customer's blob. last_event_at has no
+                    -- index: nothing queries it by range yet, and it changes on every commit.
                     CREATE INDEX customers_tier ON customers(tier);
-                    CREATE INDEX customers_last_event_at ON customers(last_event_at);
 
                     -- The idempotency guard: an event id is applied at most once (primary key).
                     CREATE TABLE applied_events (
@@ -93,18 +94,16 @@ enum Schema {
                     );
                     CREATE INDEX tier_changes_customer ON tier_changes(customer_id);
 
-                    -- One row per applied effect rather than an aggregated per-rule counter: an upsert of a counter
-                    -- costs the same b-tree write as an append, and the rows keep the audit trail (which event,
-                    -- which rule, what) that per-rule reports aggregate with GROUP BY. No index: appends stay
-                    -- cheap, and reports scan the table once.
-                    CREATE TABLE applied_effects (
-                        seq INTEGER PRIMARY KEY,
-                        event_id TEXT NOT NULL,
-                        customer_id TEXT NOT NULL,
+                    -- Applied effects counted per rule and kind, for reports. A counter rather than a row per effect:
+                    -- apply() adds up a batch in Swift and upserts each (rule, kind) once, so a 1,000-commit batch
+                    -- costs a handful of writes instead of ~1,000; and no effect detail (which may quote personal
+                    -- data) is kept. The audit trail of points and messages is in ledger and outbox (rule, event).
+                    CREATE TABLE rule_effects (
                         rule TEXT NOT NULL,
                         kind TEXT NOT NULL,
-                        detail TEXT NOT NULL
-                    );
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY (rule, kind)
+                    ) WITHOUT ROWID;
                     """
             )
         }

@@ -26,6 +26,13 @@ struct ReplaySummary {
     var elapsed: Duration = .zero
     var endTime: Instant?
 
+    /// The process's peak resident memory so far, in bytes.
+    var peakMemoryBytes: Int {
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        return usage.ru_maxrss * 1024
+    }
+
     static let rejectionsShown = 10
 
     mutating func reject(file: String, line: Int, reason: String) {
@@ -54,7 +61,9 @@ struct ReplaySummary {
         for rule in effectsPerRule.keys.sorted() {
             lines.append("  \(rule): " + Self.counts(effectsPerRule[rule] ?? [:]))
         }
-        lines.append(String(format: "elapsed     %.2f s, %d events/s", seconds, eventsPerSecond))
+        lines.append(
+            String(format: "elapsed     %.2f s, %d events/s, peak memory %d MiB", seconds, eventsPerSecond,
+                   peakMemoryBytes >> 20))
         return lines.joined(separator: "\n")
     }
 
@@ -69,6 +78,7 @@ struct ReplaySummary {
             "lapses": lapses, "points_issued": pointsIssued, "points_spent": pointsSpent,
             "points_expired": pointsExpired, "messages_queued": messagesQueued, "tiers": tiers, "segments": segments,
             "effects_per_rule": effectsPerRule, "elapsed_seconds": seconds, "events_per_second": eventsPerSecond,
+            "peak_memory_bytes": peakMemoryBytes,
         ]
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
         return String(decoding: data, as: UTF8.self)

@@ -220,6 +220,48 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test func customerBlobsRoundTripTrickyValues() async throws {
+        try await withTemporaryDirectory { directory in
+            let tricky: [String: JSONValue] = [
+                "quote\"key": .string("say \"hi\" \\ back\\slash\nnew\tline\r\u{1}\u{1F}\u{7F} é 😀 \u{301}"),
+                "integers": .array([.integer(.min), .integer(.max), .integer(0), .integer(-7), .integer(42)]),
+                "floats": .array([.number(2.5), .number(-1e-300), .number(1.5e300), .number(0.1), .number(-3.25)]),
+                "nested": .object(["a": .array([.object([:]), .array([]), .null, .bool(true), .bool(false)])]),
+                "empty": .string(""),
+            ]
+            var customer = Customer(id: "tricky \"one\"", signedUpAt: instant())
+            customer.attributes = tricky
+            customer.tags = ["a\"b", "c\\d", "ü"]
+            customer.consent = [.email: true, .push: false, .sms: true, .whatsapp: false]
+            customer.referralCode = "R\n1"
+            customer.orders = [try order("o\"1", at: instant(minutes: 1), cents: -5)]
+            customer.inactiveLapsesFired = [30: instant(days: 9), 90: instant(days: 1)]
+            customer.pointsEarned = 1_234
+            let message = try outboxMessage(
+                "m#0", customer: customer.id, channel: .whatsapp, template: "t", data: tricky, at: instant(), rule: "r"
+            )
+            let commit = EventCommit(
+                eventID: "e", eventType: "custom", customerID: customer.id, at: instant(), customer: customer,
+                messages: [message]
+            )
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            try await store.apply([commit])
+            #expect(try await store.customer(customer.id) == customer)
+            #expect(try await store.messages(customerID: customer.id) == [message])
+        }
+    }
+
+    @Test func anUnencodableCustomerFailsTheWholeBatch() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            var commits = try (0..<300).map { try syntheticCommit($0, customers: 300) }
+            commits[150].customer.attributes["ratio"] = .number(.nan)
+            let error = await #expect(throws: StoreError.self) { try await store.apply(commits) }
+            #expect(error?.message.hasPrefix("cannot encode customer 'c-150'") == true)
+            #expect(try await store.totals() == StoreTotals())
+        }
+    }
+
     @Test func errorsSayWhatFailed() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("missing/orbit.db").path

@@ -166,7 +166,9 @@ func sampleCommits() throws -> [EventCommit] {
     commits.append(
         EventCommit(
             eventID: "e-5", eventType: "redeem", customerID: "ada", at: redeemAt, customer: ada,
-            ledger: [try ledgerEntry("e-5#0", customer: "ada", kind: .redeem, points: -200, at: redeemAt, event: "e-5")],
+            ledger: [
+                try ledgerEntry("e-5#0", customer: "ada", kind: .redeem, points: -200, at: redeemAt, event: "e-5")
+            ],
             segments: ["buyers"]
         )
     )

@@ -251,3 +251,22 @@ struct EngineTests {
         #expect(again == (try Bucketing.bucket(customerID: "c-7", experiment: "winback-2026", weights: ["variant": 80, "control": 20])))
     }
 }
+
+@Suite("Rules only read the event")
+struct EventIsReadOnlyTests {
+    @Test("a handler cannot change the event another rule sees")
+    func eventIsReadOnly() async throws {
+        let fixture = try EngineFixture([
+            "rules/a.lua": #"on "purchase" (function(e, c) e.total = 0 end)"#,
+            "rules/b.lua": #"on "purchase" (function(e, c) e.items[1].price = 0 end)"#,
+        ])
+        var event = purchase("p", "c", "2026-01-01T00:00:00Z", cents: 100)
+        event.items = [LineItem(sku: "A1", quantity: 1, price: 100)]
+        let outcome = try await fixture.engine.ingest(event)
+        guard case .rejected(let reason) = outcome.status else {
+            Issue.record("expected a rejection")
+            return
+        }
+        #expect(reason == "rules/a.lua:1: in on purchase (rules/a.lua:1): attempt to modify read-only table 'event' (field 'total')")
+    }
+}

@@ -99,7 +99,9 @@ import Testing
             ])
         let first = try #require(results.first { $0.line == 8 })
         if case .failure(let error) = first.result {
-            #expect(error.description == "\(path):8: field 'total' must be an integer number of minor units, got \"49.99\"")
+            #expect(
+                error.description
+                    == "\(path):8: field 'total' must be an integer number of minor units, got \"49.99\"")
         }
     }
 
@@ -122,7 +124,8 @@ import Testing
         #expect(jpy.total == Money(minorUnits: 0, currency: try #require(Currency(code: "JPY"))))
         #expect(jpy.items.isEmpty && jpy.orderID == nil && jpy.data.isEmpty)
         let refund = try Self.event(results[5])
-        #expect(refund.type == "refund" && refund.total?.minorUnits == 1999 && refund.data == ["reason": .string("damaged")])
+        #expect(refund.type == "refund" && refund.total?.minorUnits == 1999)
+        #expect(refund.data == ["reason": .string("damaged")])
         let visit = try Self.event(results[6])
         #expect(visit.at == (try Self.instant("2026-11-05T00:00:00Z")) && visit.total == nil)
         #expect(visit.data == ["page": .string("/sale"), "duration": .number(12.5)])
@@ -135,7 +138,8 @@ import Testing
             ])
         let kwd = try Self.event(results[12])
         #expect(kwd.total == Money(minorUnits: 123_456, currency: try #require(Currency(code: "KWD"))))
-        #expect(kwd.items == [LineItem(sku: "B2", quantity: 3, price: 41152)] && kwd.data == ["channel": .string("app")])
+        #expect(kwd.items == [LineItem(sku: "B2", quantity: 3, price: 41152)])
+        #expect(kwd.data == ["channel": .string("app")])
         let gbp = try Self.event(results[16])
         #expect(gbp.items == [LineItem(sku: "C3", category: nil, quantity: 2, price: 1250)])
         let survey = try Self.event(results[18])
@@ -171,10 +175,10 @@ import Testing
             try Self.ndjsonError(#"{"id":"v","type":"visit","customer":"c","at":"2026-11-20T10:15:00Z","total":null}"#)
                 == nil)
         #expect(
-            try Self.ndjsonError(#"{"id":"e","type":"purchase","customer":"c","at":"2026-11-20","total":1,"currency":"EUR","items":[{"price":1}]}"#)
+            try Self.ndjsonError(Self.variant("}", #","items":[{"price":1}]}"#))
                 == "missing field 'items[0].sku'")
         #expect(
-            try Self.ndjsonError(#"{"id":"e","type":"purchase","customer":"c","at":"2026-11-20","total":1,"currency":"EUR","items":[{"sku":"A"}]}"#)
+            try Self.ndjsonError(Self.variant("}", #","items":[{"sku":"A"}]}"#))
                 == "missing field 'items[0].price'")
     }
 
@@ -262,7 +266,10 @@ import Testing
 
     @Test func malformedJSONSaysWhere() throws {
         let cases: [(String, String)] = [
-            (#"{"id":"e-1""#, "malformed JSON at column 12: expected ',' or '}' after the value of 'id', found end of line"),
+            (
+                #"{"id":"e-1""#,
+                "malformed JSON at column 12: expected ',' or '}' after the value of 'id', found end of line"
+            ),
             (#"{"id":"e-1",}"#, "malformed JSON at column 13: expected a field name in double quotes, found '}'"),
             (#"{"id" "e-1"}"#, #"malformed JSON at column 7: expected ':' after the field name "id", found '"'"#),
             (#"{"id":e-1}"#, "malformed JSON at column 7: unexpected 'e', expected a value"),
@@ -302,7 +309,10 @@ import Testing
         let reader = try EventReader(contents: "\u{FEFF}" + Self.valid + "\r\n" + Self.valid + "x\n", format: .ndjson)
         let (events, errors) = reader.readAll()
         #expect(events.map(\.id) == ["e-1"])
-        #expect(errors.map(\.description) == ["<input>:2: malformed JSON at column 107: unexpected 'x' after the end of the JSON value"])
+        #expect(
+            errors.map(\.description) == [
+                "<input>:2: malformed JSON at column 107: unexpected 'x' after the end of the JSON value"
+            ])
     }
 
     @Test func fileErrors() throws {
@@ -410,11 +420,13 @@ import Testing
             {"delimiter": "tab", "header": true, "columns": {"customer": "who", "at": "when", "total": "cents",
              "currency": "cur", "id": "ref"}, "type": "purchase", "amount": "minor", "date_format": "yyyyMMdd"}
             """#
-        let tabbed = try Self.csv("ref\twho\twhen\tcents\tcur\nr1\tc-1\t19970101\t2933\tusd\nr2\tc-2\t19970102\t1.5\tUSD\n", tabs)
+        let tabbed = try Self.csv(
+            "ref\twho\twhen\tcents\tcur\nr1\tc-1\t19970101\t2933\tusd\nr2\tc-2\t19970102\t1.5\tUSD\n", tabs)
         let minor = try Self.event(tabbed[2])
         #expect(minor.id == "r1" && minor.total == Money(minorUnits: 2933, currency: .usd))
         #expect(minor.at == (try Self.instant("1997-01-01T00:00:00Z")))
-        #expect(Self.message(tabbed[3]) == #"column "cents" (total) must be an integer number of minor units, got "1.5""#)
+        #expect(
+            Self.message(tabbed[3]) == #"column "cents" (total) must be an integer number of minor units, got "1.5""#)
     }
 
     @Test func decimalAmounts() throws {
@@ -434,7 +446,9 @@ import Testing
         #expect(parse("10000000000.00") == 1_000_000_000_000)
         #expect(parse("10000000000.01") == nil)
         #expect(parse("99999999999999999999999") == nil)
-        for bad in ["", ".5", "5.", "1,5", "1e3", "+1", "1 000", "abc", "-", "--1"] { #expect(parse(bad) == nil, "\(bad)") }
+        for bad in ["", ".5", "5.", "1,5", "1e3", "+1", "1 000", "abc", "-", "--1"] {
+            #expect(parse(bad) == nil, "\(bad)")
+        }
         #expect(parse("-0.00") == 0)
         #expect(throws: InputProblem.self) { try DecimalAmount.parseDecimal("-1.00", digits: 2, separator: 46) }
         #expect(try DecimalAmount.parseMinor("2933") == 2933)
@@ -488,8 +502,10 @@ import Testing
             }
         }
         let base = #""columns": {"customer": 1, "at": 2}, "type": "visit", "id": "v-{line}""#
+        let purchase = #""columns": {"customer": 1, "at": 2, "total": 3}, "type": "purchase", "id": "x""#
         #expect(problem("{\(base)}") == nil)
-        #expect(problem("{\(base), \"date-format\": \"iso8601\"}")?.contains("field 'date-format': unknown field") == true)
+        #expect(
+            problem("{\(base), \"date-format\": \"iso8601\"}")?.contains("field 'date-format': unknown field") == true)
         #expect(problem(#"{"type": "visit", "id": "x"}"#) == "m.json: invalid column mapping: missing field 'columns'")
         #expect(
             problem(#"{"columns": {"at": 2}, "type": "visit", "id": "x"}"#)
@@ -498,10 +514,11 @@ import Testing
             problem(#"{"columns": {"customer": 0, "at": 2}, "type": "visit", "id": "x"}"#)
                 == "m.json: invalid column mapping: field 'columns.customer': column positions start at 1")
         #expect(
-            problem(#"{"columns": {"customer": 1, "at": 2, "total": 3}, "type": "purchase", "id": "x", "currency": "USD", "amount": "decimal", "convert": {"to": "EUR", "rate": 0.88}}"#)
+            problem(#"{\#(purchase), "currency": "USD", "amount": "decimal", "convert": {"to": "EUR", "rate": 0.88}}"#)
                 == "m.json: invalid column mapping: field 'convert.rate': the rate must be a string like \"0.88\", "
                 + "so that it stays an exact decimal")
-        #expect(problem("{\(base), \"delimiter\": \"|\"}")?.contains(#"must be ",", ";", "\t" or "whitespace""#) == true)
+        #expect(
+            problem("{\(base), \"delimiter\": \"|\"}")?.contains(#"must be ",", ";", "\t" or "whitespace""#) == true)
         #expect(problem("{\(base), \"currency\": \"XYZ\"}")?.contains("unknown currency 'XYZ'") == true)
         #expect(problem("not json")?.hasPrefix("m.json: invalid column mapping: not valid JSON") == true)
         #expect(
@@ -519,10 +536,10 @@ import Testing
             problem(#"{"columns": {"customer": 1, "at": 2}, "type": "visit"}"#)?
                 .hasPrefix(#"m.json: invalid column mapping: give the event ids: an "id" template"#) == true)
         #expect(
-            problem(#"{"columns": {"customer": 1, "at": 2, "total": 3}, "type": "purchase", "id": "x", "amount": "minor"}"#)?
+            problem(#"{\#(purchase), "amount": "minor"}"#)?
                 .hasPrefix("m.json: invalid column mapping: give the currency of the totals") == true)
         #expect(
-            problem(#"{"columns": {"customer": 1, "at": 2, "total": 3}, "type": "purchase", "id": "x", "currency": "EUR"}"#)
+            problem(#"{\#(purchase), "currency": "EUR"}"#)
                 == #"m.json: invalid column mapping: say how totals are written: "amount": "decimal" (29.33) or "#
                 + #""minor" (2933)"#)
         #expect(
@@ -532,7 +549,7 @@ import Testing
             problem(#"{"columns": {"customer": 1, "at": 2}, "type": "visit", "id": "x-{order}"}"#)?
                 .contains("the id template's {order} names a column, which needs \"header\": true") == true)
         #expect(
-            problem(#"{"columns": {"customer": 1, "at": 2, "total": 3}, "type": "purchase", "id": "x", "currency": "EUR", "amount": "decimal", "convert": {"to": "USD", "rate": "-1"}}"#)?
+            problem(#"{\#(purchase), "currency": "EUR", "amount": "decimal", "convert": {"to": "USD", "rate": "-1"}}"#)?
                 .contains("convert.rate must be a positive decimal") == true)
         #expect(
             problem("{\(base), \"delimiter\": \",\", \"decimal_separator\": \",\"}")?

@@ -32,6 +32,8 @@ let hostFunctionDispatch: orbit_host_dispatch = { L in
                     return stack.pushedCount
                 } catch is MemoryLimitExceeded {
                     return ORBIT_RAISE_MEMORY
+                } catch let error as LuaError where error.kind == .memoryLimit {
+                    return ORBIT_RAISE_MEMORY  // a nested call hit the cap: keep it a memory error
                 } catch {
                     core.pushError(error, function: function.name)
                     return ORBIT_RAISE

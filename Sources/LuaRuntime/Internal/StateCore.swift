@@ -20,6 +20,7 @@ final class StateCore {
     var environmentMetatableRef: Int32 = LUA_NOREF
     var readOnlyRef: Int32 = LUA_NOREF
     var indexFunctionRef: Int32 = LUA_NOREF
+    var deepReadOnlyRef: Int32 = LUA_NOREF
     var hostFunctionMetatableRef: Int32 = LUA_NOREF
 
     /// Chunks whose frames error locations skip (the sandbox's own Lua, a host's prelude).
@@ -116,7 +117,8 @@ final class StateCore {
     /// Returns false when that exhausts the budget; the caller must then raise the interrupt.
     func charge(instructions: Int) -> Bool {
         let block = limitsBlock
-        block.pointee.instructions_used += Int64(instructions)
+        let (sum, overflow) = block.pointee.instructions_used.addingReportingOverflow(Int64(instructions))
+        block.pointee.instructions_used = overflow ? .max : sum
         if block.pointee.tripped == Int32(ORBIT_LIMIT_NONE), block.pointee.instruction_budget > 0,
             block.pointee.instructions_used > block.pointee.instruction_budget
         {
@@ -140,6 +142,24 @@ final class StateCore {
         if block.memory_used > block.memory_limit || bytes > block.memory_limit - block.memory_used {
             throw MemoryLimitExceeded()
         }
+    }
+
+    /// Counts `bytes` the host holds on Lua's behalf (a copy kept by an iterator) against the memory cap.
+    func reserveHostMemory(_ bytes: Int) throws(MemoryLimitExceeded) {
+        try ensureHeadroom(bytes: bytes)
+        limitsBlock.pointee.memory_used += bytes
+    }
+
+    /// Gives back what ``reserveHostMemory(_:)`` counted.
+    func releaseHostMemory(_ bytes: Int) {
+        limitsBlock.pointee.memory_used -= bytes
+    }
+
+    /// Bytes the memory cap still allows (`Int.max` without a cap).
+    var memoryHeadroom: Int {
+        let block = limitsBlock.pointee
+        guard block.memory_limit > 0 else { return Int.max }
+        return max(0, block.memory_limit - block.memory_used)
     }
 
     /// Instructions the current call may still execute.
@@ -194,7 +214,10 @@ final class StateCore {
         block.pointee.tripped = Int32(ORBIT_LIMIT_NONE)
         if let deadline = limits.deadline {
             let (seconds, attoseconds) = deadline.components
-            block.pointee.deadline_ns = orbit_monotonic_ns() + seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+            let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+            let (deadline, late) = orbit_monotonic_ns().addingReportingOverflow(
+                overflow ? .max : nanoseconds &+ attoseconds / 1_000_000_000)
+            block.pointee.deadline_ns = late ? .max : deadline
         } else {
             block.pointee.deadline_ns = 0
         }
@@ -237,7 +260,9 @@ final class StateCore {
                 message: "error while handling an error (stack overflow)")
         default:
             let message = site?.message ?? describeErrorValue(at: -1)
+            // Lua says "stack overflow" (or "C stack overflow"); a nested call's overflow arrives re-raised as text.
             let isOverflow = message.hasSuffix("stack overflow") || message.contains("C stack overflow")
+                || message.hasSuffix("stack overflow (recursion too deep)")
             return LuaError(
                 kind: isOverflow ? .stackOverflow : .runtime, chunk: errorChunk, line: site?.line,
                 message: isOverflow ? "stack overflow (recursion too deep)" : message, traceback: site?.traceback)

@@ -10,14 +10,23 @@ struct ValueReader {
     let core: StateCore
     private var openTables: Set<UnsafeRawPointer> = []
     static let maximumDepth = 100
+    /// Values and string bytes one conversion may produce: a table that shares a subtable many times over is small
+    /// in Lua and exponential as a tree.
+    private var remainingValues = 200_000
+    private var remainingBytes: Int
 
     init(core: StateCore) {
         self.core = core
+        remainingBytes = max(core.limits.memoryBytes, 1 << 20)
     }
 
     mutating func read(at index: Int32) throws(ValueConversionError) -> LuaValue {
         let L = core.L
         let index = lua_absindex(L, index)
+        remainingValues -= 1
+        guard remainingValues >= 0 else {
+            throw ValueConversionError(message: "a value of more than 200,000 parts cannot leave Lua")
+        }
         switch lua_type(L, index) {
         case LUA_TNIL, LUA_TNONE:
             return .nil
@@ -28,6 +37,10 @@ struct ValueReader {
         case LUA_TSTRING:
             var length = 0
             let bytes = lua_tolstring(L, index, &length)
+            remainingBytes -= length
+            guard remainingBytes >= 0 else {
+                throw ValueConversionError(message: "a value larger than the memory cap cannot leave Lua")
+            }
             return .string(String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self))
         case LUA_TTABLE:
             return try readTable(at: index)

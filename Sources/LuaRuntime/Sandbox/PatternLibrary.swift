@@ -45,7 +45,15 @@ enum PatternLibrary {
         let subject = Array(try stack.rawBytes(at: 1, function: "gmatch"))
         let pattern = Array(try stack.rawBytes(at: 2, function: "gmatch"))
         let initial = stack.isNil(at: 3) ? 1 : Int(try stack.integer(at: 3))
-        let iteration = GmatchIteration(LuaGmatchIterator(subject: subject, pattern: pattern, initial: initial))
+        // The iterator keeps copies outside Lua's heap: they count against the cap for as long as it lives.
+        let held = subject.count + pattern.count
+        try stack.core.reserveHostMemory(held)
+        guard stack.core.charge(instructions: held >> 4) else {
+            stack.core.releaseHostMemory(held)
+            throw LimitInterrupt()
+        }
+        let iteration = GmatchIteration(
+            LuaGmatchIterator(subject: subject, pattern: pattern, initial: initial), core: stack.core, held: held)
         stack.push(function: "gmatch iterator") { stack in
             let captures = try metered(stack.core) { budget in try iteration.iterator.next(budget: &budget) }
             guard let captures else {
@@ -72,20 +80,26 @@ enum PatternLibrary {
                 function: "gsub", position: 3, problem: "string/function/table expected, got \(replacementType)")
         }
         let limit = stack.isNil(at: 4) ? nil : Int(try stack.integer(at: 4))
+        guard core.charge(instructions: subject.count >> 4) else { throw LimitInterrupt() }
         var iterator = LuaGsubIterator(subject: subject, pattern: pattern, maxReplacements: limit)
+        // The result grows in Swift: count it against the cap and the budget as it grows, not only at the end.
+        var produced = subject.count
         while let (wholeMatch, captures) = try metered(core, { budget in try iterator.next(budget: &budget) })
             .map({ ($0.wholeMatch, $0.captures) })
         {
+            let text: [UInt8]?
             if let replacementString {
-                iterator.replaceCurrentMatch(
-                    with: try luaExpandReplacement(
-                        replacementString, subject: subject, wholeMatch: wholeMatch, captures: captures))
+                text = try luaExpandReplacement(
+                    replacementString, subject: subject, wholeMatch: wholeMatch, captures: captures)
             } else {
-                iterator.replaceCurrentMatch(
-                    with: try replacement(
-                        &stack, isFunction: replacementType == "function", subject: subject, wholeMatch: wholeMatch,
-                        captures: captures))
+                text = try replacement(
+                    &stack, isFunction: replacementType == "function", subject: subject, wholeMatch: wholeMatch,
+                    captures: captures)
             }
+            produced += text?.count ?? 0
+            guard produced <= core.memoryHeadroom else { throw MemoryLimitExceeded() }
+            guard core.charge(instructions: (text?.count ?? 0) >> 6) else { throw LimitInterrupt() }
+            iterator.replaceCurrentMatch(with: text)
         }
         let (result, count) = iterator.finish()
         try core.ensureHeadroom(bytes: result.count)
@@ -165,9 +179,18 @@ enum PatternLibrary {
 /// The mutable state of one `gmatch` loop, owned by its iterator closure.
 private final class GmatchIteration {
     var iterator: LuaGmatchIterator
+    /// The state outlives every closure it holds (it closes them in its own deinit).
+    unowned(unsafe) let core: StateCore
+    let held: Int
 
-    init(_ iterator: LuaGmatchIterator) {
+    init(_ iterator: LuaGmatchIterator, core: StateCore, held: Int) {
         self.iterator = iterator
+        self.core = core
+        self.held = held
+    }
+
+    deinit {
+        core.releaseHostMemory(held)
     }
 }
 

@@ -30,36 +30,49 @@ enum Sandbox {
             lua_setfield(L, -2, name)
         }
         try core.protectedCall(argumentCount: 1, chunk: chunkName)
-        // The bootstrap returned: base, environment metatable, readonly, index.
+        // The bootstrap returned: base, environment metatable, readonly, index, deep readonly.
+        core.deepReadOnlyRef = luaL_ref(L, orbit_registryindex())
         core.indexFunctionRef = luaL_ref(L, orbit_registryindex())
         core.readOnlyRef = luaL_ref(L, orbit_registryindex())
         core.environmentMetatableRef = luaL_ref(L, orbit_registryindex())
         core.baseEnvironmentRef = luaL_ref(L, orbit_registryindex())
     }
 
-    /// Replaces the table on top of the stack with a read-only view of it named `name`.
-    static func makeReadOnly(in core: StateCore, name: String) {
+    /// Replaces the table on top of the stack with a read-only view of it named `name` (and of every table in it,
+    /// when `deep`). Runs the bootstrap's Lua in a protected call, under the limits like any call.
+    static func makeReadOnly(in core: StateCore, name: String, deep: Bool = false) throws(LuaError) {
         let L = core.L
-        core.pushReference(core.readOnlyRef)
+        core.pushReference(deep ? core.deepReadOnlyRef : core.readOnlyRef)
         orbit_insert(L, -2)
         lua_pushstring(L, name)
-        // Trusted bootstrap code that cannot fail but on memory, and the host is never refused memory.
-        lua_callk(L, 2, 1, 0, nil)
+        try core.protectedCall(argumentCount: 2, chunk: chunkName)
     }
+
+    /// The longest line `print` logs; the rest is cut, so a rule cannot make the host copy unbounded text.
+    static let printLimit = 16 << 10
 
     /// `print`: to the host's logger, never stdout. Values render without metamethods.
     private static func print(_ stack: inout LuaStack) throws {
         let core = stack.core
-        var parts: [String] = []
+        var line = ""
         for position in 1...max(stack.count, 1) where position <= stack.count {
+            if position > 1 { line += "\t" }
             switch stack.typeName(at: position) {
-            case "string", "number": parts.append(try stack.string(at: position))
-            case "nil": parts.append("nil")
-            case "boolean": parts.append(stack.bool(at: position) ? "true" : "false")
-            case let type: parts.append(type)
+            case "string", "number":
+                line += try stack.withBytes(at: position) { bytes in
+                    String(decoding: bytes.prefix(max(0, printLimit - line.utf8.count)), as: UTF8.self)
+                }
+            case "nil": line += "nil"
+            case "boolean": line += stack.bool(at: position) ? "true" : "false"
+            case let type: line += type
+            }
+            if line.utf8.count >= printLimit {
+                line += "… (cut at \(printLimit >> 10) KiB)"
+                break
             }
         }
-        core.logger.info("\(parts.joined(separator: "\t"))", metadata: ["chunk": "\(core.callerChunk() ?? "?")"])
+        guard core.charge(instructions: line.utf8.count >> 4) else { throw LimitInterrupt() }
+        core.logger.info("\(line)", metadata: ["chunk": "\(core.callerChunk() ?? "?")"])
     }
 
     /// `load`: text chunks only, within the source-size limit, with a fresh environment unless one is given.
@@ -94,7 +107,7 @@ enum Sandbox {
     /// `charge(n)`: bootstrap wrappers report work a C function is about to do without allocating for it.
     private static func charge(_ stack: inout LuaStack) throws {
         let work = try stack.integer(at: 1)
-        if work > 0, !stack.core.charge(instructions: Int(clamping: work)) {
+        if work > 0, !stack.core.charge(instructions: Int(work)) {
             throw LimitInterrupt()
         }
     }
@@ -114,7 +127,8 @@ enum Sandbox {
               error(("attempt to modify read-only table '%s' (field '%s')"):format(name, tostring(key)), 2)
             end,
             __len = function() return #t end,
-            __pairs = function() return next, t, nil end,
+            -- The iterator closes over the real table; handing out `t` itself would let pairs() unlock it.
+            __pairs = function(proxy) return function(_, key) return next(t, key) end, proxy, nil end,
             __metatable = false,
           })
         end
@@ -142,12 +156,25 @@ enum Sandbox {
         end
 
         -- string: no dump; the pattern functions are the host's, which count their steps against the budget.
-        local strings = pick(string, "byte char format len lower pack packsize reverse sub unpack upper")
+        local strings = pick(string, "char format len lower reverse sub upper")
+        -- Functions whose C loop runs over their input without allocating for it: charge the length first.
+        local function charged(f, weigh)
+          return function(...)
+            charge(weigh(...))
+            local results = table.pack(f(...))
+            return table.unpack(results, 1, results.n)
+          end
+        end
+        local function length(s) return type(s) == "string" and #s >> 4 or 0 end
+        strings.byte = charged(string.byte, length)
+        strings.pack = charged(string.pack, length)
+        strings.packsize = charged(string.packsize, length)
+        strings.unpack = charged(string.unpack, function(format, data) return length(format) + length(data) end)
         strings.find, strings.match, strings.gmatch, strings.gsub = host.find, host.match, host.gmatch, host.gsub
         local rep = string.rep
         function strings.rep(s, n, sep)
           -- rep loops n times in C: an empty piece would spin without allocating, so answer it here.
-          if s == "" and (sep == nil or sep == "") and math_type(n) == "integer" then return "" end
+          if s == "" and (sep == nil or sep == "") and tonumber(n) ~= nil then return "" end
           local result = rep(s, n, sep)
           charge(#result >> 3)
           return result
@@ -157,11 +184,19 @@ enum Sandbox {
         string_metatable.__metatable = false
 
         -- table: the shifting functions run in Lua, so the instruction budget sees their work.
-        local tables = pick(table, "concat pack")
-        local unpack, sort = table.unpack, table.sort
+        local tables = pick(table, "pack")
+        local unpack, sort, concat = table.unpack, table.sort, table.concat
         function tables.unpack(t, i, j)
-          if math_type(i or 1) == "integer" and math_type(j) == "integer" then charge(j - (i or 1)) end
-          return unpack(t, i, j)
+          local first, last = math.tointeger(i or 1), math.tointeger(j or (type(t) == "table" and #t or 0))
+          if first and last and last > first then charge(last - first) end
+          local results = table.pack(unpack(t, i, j))
+          return unpack(results, 1, results.n)
+        end
+        function tables.concat(t, sep, i, j)
+          local first, last = math.tointeger(i or 1), math.tointeger(j or (type(t) == "table" and #t or 0))
+          if first and last and last > first then charge(last - first) end
+          local result = concat(t, sep, i, j)
+          return result
         end
         function tables.sort(t, comparator)
           check(t, "table", 1, "sort")
@@ -227,7 +262,21 @@ enum Sandbox {
         end
 
         -- utf8: the scanning functions charge for the bytes they walk.
-        local utf8s = pick(utf8, "char charpattern codes")
+        local utf8s = pick(utf8, "char charpattern")
+        -- utf8.codes skips continuation bytes in C on every step: validate first (charged), so each step is short,
+        -- and keep the iterator to its own string.
+        local codes, utf8_len = utf8.codes, utf8.len
+        function utf8s.codes(s, lax)
+          if type(s) == "string" then
+            charge(#s >> 4)
+            if not utf8_len(s, 1, -1, lax) then error("bad argument #1 to 'codes' (invalid UTF-8 code)", 2) end
+          end
+          local step, subject, start = codes(s, lax)
+          return function(text, position)
+            if text ~= subject then error("a utf8.codes iterator walks only the string it was made for", 2) end
+            return step(text, position)
+          end, subject, start
+        end
         for _, name in ipairs({ "codepoint", "len", "offset" }) do
           local scan = utf8[name]
           utf8s[name] = function(s, ...)
@@ -267,7 +316,15 @@ enum Sandbox {
         base.table = readonly(tables, "table")
         base.math = readonly(maths, "math")
         base.utf8 = readonly(utf8s, "utf8")
-        return base, { __index = base, __metatable = false }, readonly, function(t, key) return t[key] end
+        local function deep_readonly(t, name)
+          for key, value in next, t do
+            if type(value) == "table" then t[key] = deep_readonly(value, name .. "." .. tostring(key)) end
+          end
+          return readonly(t, name)
+        end
+
+        return base, { __index = base, __metatable = false }, readonly, function(t, key) return t[key] end,
+          deep_readonly
         """
 }
 

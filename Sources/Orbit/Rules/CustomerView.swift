@@ -66,9 +66,7 @@ final class CustomerView {
     /// `{ days = N }`, or no argument for the whole history.
     private static func window(_ stack: borrowing LuaStack, _ method: String) throws -> Int {
         if stack.isNil(at: 1) { return Int.max / 2 }
-        guard case .map(let options) = try stack.value(at: 1), options.count == 1,
-            let days = options["days"]?.integerValue, days > 0
-        else {
+        guard stack.typeName(at: 1) == "table", let days = try stack.field("days", of: 1).integerValue, days > 0 else {
             throw LuaArgumentError(function: method, position: 1, problem: "{ days = N } expected, with N above 0")
         }
         return Int(days)

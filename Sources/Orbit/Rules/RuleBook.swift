@@ -172,7 +172,13 @@ public final class RuleBook {
     /// The effects the earning rules and the handlers of `event` propose for `customer`. Changes nothing.
     func effects(of event: Event, for customer: Customer, at now: Instant) throws(RuleError) -> [ProposedEffect] {
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        let eventValue = luaValue(of: event)
+        // Built once, shared by every rule this event reaches (rules only read it).
+        let eventValue: LuaReference
+        do {
+            eventValue = try lua.reference(to: luaValue(of: event), name: "event")
+        } catch {
+            throw RuleError(rule: nil, underlying: error)
+        }
         var proposed: [ProposedEffect] = []
         for rule in earnRules where rule.eventType == event.type {
             try guarded(rule: "earn '\(rule.name)'") {
@@ -209,7 +215,7 @@ public final class RuleBook {
         handlers.filter { $0.eventType == "inactive" }.sorted { ($0.inactiveDays ?? 0) < ($1.inactiveDays ?? 0) }
     }
 
-    private func run(_ handler: EventHandler, arguments: [LuaValue], view: CustomerView, now: Instant)
+    private func run(_ handler: EventHandler, arguments: [LuaReference], view: CustomerView, now: Instant)
         throws(RuleError) -> [ProposedEffect]
     {
         let evaluation = RuleEvaluation(rule: handler.name, now: now)
@@ -278,7 +284,7 @@ public final class RuleBook {
         return member
     }
 
-    private func call(_ function: LuaFunction, _ event: LuaValue, _ view: CustomerView) throws(LuaError) -> LuaValue {
+    private func call(_ function: LuaFunction, _ event: LuaReference, _ view: CustomerView) throws(LuaError) -> LuaValue {
         try lua.call(function) { stack in
             stack.push(event)
             stack.push(view, as: customerType)

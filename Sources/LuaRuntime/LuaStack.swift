@@ -170,9 +170,7 @@ public struct LuaStack: ~Copyable {
 
     /// Pushes a host object as userdata of `type` (which must be registered with the state).
     public mutating func push<Object>(_ object: Object, as type: LuaObjectType<Object>) {
-        guard let metatable = core.objectMetatables[type.tag] else {
-            preconditionFailure("object type '\(type.name)' is pushed before it was registered with the state")
-        }
+        let metatable = core.metatable(of: type)
         guard ensureRoom() else { return }
         core.pushUserdata(object, tag: type.tag, metatableRef: metatable)
         pushedCount += 1

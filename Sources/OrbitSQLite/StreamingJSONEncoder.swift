@@ -1,3 +1,4 @@
+import Orbit
 /// A JSON encoder for `Encodable` values that writes bytes as it goes, without Foundation's intermediate tree.
 ///
 /// Why: encoding the customer blob is most of the cost of a replay commit, and Foundation's `JSONEncoder` took
@@ -107,6 +108,8 @@ private final class JSONByteWriter: Encoder {
             writeInteger(Int64(number))
         } else if T.self == Double.self, let number = value as? Double {
             try writeDouble(number)
+        } else if T.self == Instant.self, let instant = value as? Instant {
+            writeString(instant.description)  // what `Instant.encode(to:)` writes, without a container
         } else {
             let depth = closers.count
             let start = bytes.count

@@ -16,27 +16,6 @@ private func residentBytes() -> Int64 {
     return 0
 }
 
-/// A log handler that records only the length of the longest message it was given.
-private final class LengthLogHandler: LogHandler, Sendable {
-    private let longest = Mutex<Int>(0)
-    var metadata: Logger.Metadata {
-        get { [:] }
-        set {}
-    }
-    var logLevel: Logger.Level {
-        get { .trace }
-        set {}
-    }
-    var longestMessage: Int { longest.withLock { $0 } }
-    subscript(metadataKey _: String) -> Logger.Metadata.Value? {
-        get { nil }
-        set {}
-    }
-    func log(event: LogEvent) {
-        let count = "\(event.message)".utf8.count
-        longest.withLock { $0 = max($0, count) }
-    }
-}
 
 /// Runs `source` and returns how long it took and how it failed (nil when it succeeded).
 private func timed(_ lua: LuaState, _ source: String) -> (seconds: Double, error: LuaError?) {
@@ -172,13 +151,15 @@ struct AuditTests {
     @Test(
         "print does not copy its arguments beyond the memory cap")
     func printCopiesEscapeTheCap() throws {
-        let handler = LengthLogHandler()
+        let handler = CapturingLogHandler()
         let lua = try makeState(
             limits: LuaLimits(memoryBytes: 8 << 20), logger: Logger(label: "audit", factory: { _ in handler }))
         _ = try? lua.run(
             "local s = ('x'):rep(1 << 20) local t = {} for i = 1, 200 do t[i] = s end print(table.unpack(t))",
             chunkName: "rules/print.lua")
-        #expect(handler.longestMessage <= 8 << 20, "print built a \(handler.longestMessage >> 20) MiB message")
+        let longest = handler.messages.map(\.utf8.count).max() ?? 0
+        #expect(longest <= 8 << 20, "print built a \(longest >> 20) MiB message")
+        #expect(handler.messages.first?.hasSuffix("… (cut at 16 KiB)") == true)
     }
 
     @Test(

@@ -69,6 +69,14 @@ extension StateCore {
         _ = lua_setmetatable(L, -2)
     }
 
+    /// The registry reference of the metatable of `type`, which must be registered with this state.
+    func metatable<Object>(of type: LuaObjectType<Object>) -> Int32 {
+        guard let metatable = objectMetatables[type.tag] else {
+            preconditionFailure("object type '\(type.name)' is pushed before it was registered with the state")
+        }
+        return metatable
+    }
+
     /// The object in the runtime-made userdata at `index` when its tag is `tag`.
     func userdataObject(at index: Int32, tag: UnsafeRawPointer) -> AnyObject? {
         guard lua_type(L, index) == LUA_TUSERDATA, lua_rawlen(L, index) == MemoryLayout<UserdataLayout>.size,

@@ -34,10 +34,51 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible, 
         let (days, milliseconds) = millisecondsSinceEpoch.floorDivided(by: Self.millisecondsPerDay)
         let (year, month, day) = CivilDate.fromDays(days)
         let seconds = milliseconds / 1000
-        var text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):"
-            + "\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))"
-        if milliseconds % 1000 != 0 { text += "." + pad(milliseconds % 1000, 3) }
-        return text + "Z"
+        // Written byte by byte (this runs for every instant a rule reads or the store encodes). Years outside
+        // 0...9999 keep their sign and every digit.
+        let wideYear = (0...9999).contains(year) ? nil : pad(year, 4)
+        return String(unsafeUninitializedCapacity: 24 + (wideYear?.utf8.count ?? 0)) { buffer in
+            var end = 0
+            if let wideYear {
+                for byte in wideYear.utf8 {
+                    buffer[end] = byte
+                    end += 1
+                }
+            } else {
+                end = Self.write(digits: year, width: 4, into: buffer, at: 0)
+            }
+            end = Self.write(separator: "-", digits: month, width: 2, into: buffer, at: end)
+            end = Self.write(separator: "-", digits: day, width: 2, into: buffer, at: end)
+            end = Self.write(separator: "T", digits: seconds / 3600, width: 2, into: buffer, at: end)
+            end = Self.write(separator: ":", digits: seconds / 60 % 60, width: 2, into: buffer, at: end)
+            end = Self.write(separator: ":", digits: seconds % 60, width: 2, into: buffer, at: end)
+            if milliseconds % 1000 != 0 {
+                end = Self.write(separator: ".", digits: milliseconds % 1000, width: 3, into: buffer, at: end)
+            }
+            buffer[end] = UInt8(ascii: "Z")
+            return end + 1
+        }
+    }
+
+    /// Writes `separator` and then `value` (0 or more) as `width` decimal digits at `offset`; returns the end.
+    private static func write(
+        separator: Unicode.Scalar, digits value: Int64, width: Int, into buffer: UnsafeMutableBufferPointer<UInt8>,
+        at offset: Int
+    ) -> Int {
+        buffer[offset] = UInt8(ascii: separator)
+        return write(digits: value, width: width, into: buffer, at: offset + 1)
+    }
+
+    /// Writes `value` (0 or more, below 10^width) as `width` decimal digits at `offset`; returns the end.
+    private static func write(
+        digits value: Int64, width: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int
+    ) -> Int {
+        var rest = value
+        for index in stride(from: offset + width - 1, through: offset, by: -1) {
+            buffer[index] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+            rest /= 10
+        }
+        return offset + width
     }
 
     /// Parses ISO 8601 with a zone: `2026-11-20T10:15:00Z`, `2026-11-20T11:15:00+01:00`, fractional seconds allowed;

@@ -3,12 +3,22 @@ import LuaRuntime
 /// What a rule sees of a customer: a read-only view at one instant, as userdata whose fields are computed when a
 /// rule reads them. Segment answers are cached for the life of the view (one version of the customer).
 final class CustomerView {
+    /// Where the evaluation of one segment stands for this view.
+    enum SegmentState {
+        case unknown
+        /// Being evaluated: reaching it again is a cycle.
+        case inProgress
+        case known(Bool)
+    }
+
     let customer: Customer
     let now: Instant
     let tier: TierDefinition?
     unowned let book: RuleBook
-    var segmentCache: [String: Bool] = [:]
-    var segmentsInProgress: Set<String> = []
+    /// By segment index in the rule book; empty until a segment is evaluated.
+    var segmentStates: [SegmentState] = []
+    /// The userdata rules see for this view, while a caller of the rule book keeps it (see `RuleBook.luaObject`).
+    weak var luaObject: LuaReference?
 
     init(customer: Customer, now: Instant, tier: TierDefinition?, book: RuleBook) {
         self.customer = customer

@@ -12,6 +12,8 @@ public final class RuleBook {
     private(set) var earnRules: [EarnRule] = []
     private(set) var tiers: [TierDefinition] = []
     private(set) var handlers: [EventHandler] = []
+    /// The `inactive` handlers, shortest lapse first.
+    private(set) var inactiveHandlers: [EventHandler] = []
     /// The rule files, in load order.
     public private(set) var files: [String] = []
     let customerType = CustomerView.luaType()
@@ -135,10 +137,14 @@ public final class RuleBook {
     }
 
     private func defineHandler(_ stack: inout LuaStack) throws {
-        handlers.append(
-            EventHandler(
-                eventType: try stack.string(at: 1), inactiveDays: stack.isNil(at: 3) ? nil : Int(try stack.integer(at: 3)),
-                function: try stack.function(at: 2), location: location(stack)))
+        let handler = EventHandler(
+            eventType: try stack.string(at: 1), inactiveDays: stack.isNil(at: 3) ? nil : Int(try stack.integer(at: 3)),
+            function: try stack.function(at: 2), location: location(stack))
+        handlers.append(handler)
+        if handler.eventType == "inactive" {
+            inactiveHandlers = handlers.filter { $0.eventType == "inactive" }
+                .sorted { ($0.inactiveDays ?? 0) < ($1.inactiveDays ?? 0) }
+        }
     }
 
     // MARK: Evaluation
@@ -146,6 +152,7 @@ public final class RuleBook {
     /// Lua's view of an event: its fields, and every extra field of its data at the top level.
     func luaValue(of event: Event) -> LuaValue {
         var fields: [LuaValue: LuaValue] = [:]
+        fields.reserveCapacity(event.data.count + 8)  // the data and up to eight fields of the event itself
         for (key, value) in event.data { fields[.string(key)] = value.luaValue }
         fields["id"] = .string(event.id)
         fields["type"] = .string(event.type)
@@ -172,22 +179,24 @@ public final class RuleBook {
     /// The effects the earning rules and the handlers of `event` propose for `customer`. Changes nothing.
     func effects(of event: Event, for customer: Customer, at now: Instant) throws(RuleError) -> [ProposedEffect] {
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        // Built once, shared by every rule this event reaches (rules only read it).
+        // Built once, shared by every rule this event reaches (rules only read them).
         let eventValue: LuaReference
+        let customerValue: LuaReference
         do {
             eventValue = try lua.reference(to: luaValue(of: event), name: "event")
+            customerValue = try luaObject(for: view)
         } catch {
             throw RuleError(rule: nil, underlying: error)
         }
         var proposed: [ProposedEffect] = []
         for rule in earnRules where rule.eventType == event.type {
             try guarded(rule: "earn '\(rule.name)'") {
-                if let condition = rule.condition, try !call(condition, eventValue, view).isTruthy { return }
+                if let condition = rule.condition, try !call(condition, eventValue, customerValue).isTruthy { return }
                 let points: Int64
                 switch rule.points {
                 case .fixed(let value): points = value
                 case .computed(let function):
-                    points = try wholePoints(try call(function, eventValue, view), rule: rule.name)
+                    points = try wholePoints(try call(function, eventValue, customerValue), rule: rule.name)
                 }
                 guard points > 0 else { return }
                 proposed.append(
@@ -197,7 +206,7 @@ public final class RuleBook {
             }
         }
         for handler in handlers where handler.eventType == event.type {
-            proposed += try run(handler, arguments: [eventValue], view: view, now: now)
+            proposed += try run(handler, arguments: [eventValue, customerValue], customer: customer, now: now)
         }
         return proposed
     }
@@ -207,25 +216,26 @@ public final class RuleBook {
         -> [ProposedEffect]
     {
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        return try run(handler, arguments: [], view: view, now: now)
+        let customerValue: LuaReference
+        do {
+            customerValue = try luaObject(for: view)
+        } catch {
+            throw RuleError(rule: handler.name, underlying: error)
+        }
+        return try run(handler, arguments: [customerValue], customer: customer, now: now)
     }
 
-    /// The `inactive` handlers, shortest lapse first.
-    var inactiveHandlers: [EventHandler] {
-        handlers.filter { $0.eventType == "inactive" }.sorted { ($0.inactiveDays ?? 0) < ($1.inactiveDays ?? 0) }
-    }
-
-    private func run(_ handler: EventHandler, arguments: [LuaReference], view: CustomerView, now: Instant)
+    /// Calls `handler` with `arguments` (the customer's userdata last), recording the effects it proposes.
+    private func run(_ handler: EventHandler, arguments: [LuaReference], customer: Customer, now: Instant)
         throws(RuleError) -> [ProposedEffect]
     {
         let evaluation = RuleEvaluation(rule: handler.name, now: now)
-        evaluation.customer = view.customer
+        evaluation.customer = customer
         self.evaluation = evaluation
         defer { self.evaluation = nil }
         try guarded(rule: handler.name) {
             _ = try lua.call(handler.function) { stack in
                 for argument in arguments { stack.push(argument) }
-                stack.push(view, as: customerType)
             } results: { _ in () }
         }
         return evaluation.effects
@@ -243,7 +253,7 @@ public final class RuleBook {
             if let condition = tier.condition {
                 let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
                 var holds = false
-                try guarded(rule: "tier '\(tier.name)'") { holds = try call(condition, view).isTruthy }
+                try guarded(rule: "tier '\(tier.name)'") { holds = try call(condition, luaObject(for: view)).isTruthy }
                 if !holds { continue }
             }
             return tier
@@ -254,10 +264,18 @@ public final class RuleBook {
     /// The segments `customer` belongs to.
     func segments(of customer: Customer, at now: Instant) throws(RuleError) -> Set<String> {
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
+        // Kept alive across the segments, so that they (and `c:in_segment`) share one userdata.
+        let customerValue: LuaReference
+        do {
+            customerValue = try luaObject(for: view)
+        } catch {
+            throw RuleError(rule: nil, underlying: error)
+        }
+        defer { withExtendedLifetime(customerValue) {} }
         var members = Set<String>()
-        for segment in segments {
+        for (index, segment) in segments.enumerated() {
             do {
-                if try isMember(view, of: segment.name) { members.insert(segment.name) }
+                if try isMember(view, segment: index) { members.insert(segment.name) }
             } catch let error as RuleError {
                 throw error
             } catch {
@@ -267,32 +285,58 @@ public final class RuleBook {
         return members
     }
 
-    /// Whether the customer of `view` is in `segment`, evaluated once per view.
+    /// Whether the customer of `view` is in the segment named `name`, evaluated once per view.
     func isMember(_ view: CustomerView, of name: String) throws -> Bool {
-        if let cached = view.segmentCache[name] { return cached }
-        guard let segment = segments.first(where: { $0.name == name }) else {
+        guard let index = segments.firstIndex(where: { $0.name == name }) else {
             throw DefinitionError(
                 "unknown segment '\(name)'\(Suggestion.didYouMean(name, among: segments.map(\.name)))")
         }
-        guard view.segmentsInProgress.insert(name).inserted else {
-            throw DefinitionError("segment '\(name)' depends on itself")
+        return try isMember(view, segment: index)
+    }
+
+    /// Whether the customer of `view` is in `segments[index]`, evaluated once per view.
+    private func isMember(_ view: CustomerView, segment index: Int) throws -> Bool {
+        if view.segmentStates.isEmpty { view.segmentStates = Array(repeating: .unknown, count: segments.count) }
+        let segment = segments[index]
+        switch view.segmentStates[index] {
+        case .known(let member): return member
+        case .inProgress: throw DefinitionError("segment '\(segment.name)' depends on itself")
+        case .unknown: break
         }
-        defer { view.segmentsInProgress.remove(name) }
+        view.segmentStates[index] = .inProgress
         var member = false
-        try guarded(rule: "segment '\(name)'") { member = try call(segment.predicate, view).isTruthy }
-        view.segmentCache[name] = member
+        do {
+            try guarded(rule: "segment '\(segment.name)'") {
+                member = try call(segment.predicate, luaObject(for: view)).isTruthy
+            }
+        } catch {
+            view.segmentStates[index] = .unknown
+            throw error
+        }
+        view.segmentStates[index] = .known(member)
         return member
     }
 
-    private func call(_ function: LuaFunction, _ event: LuaReference, _ view: CustomerView) throws(LuaError) -> LuaValue {
+    /// The userdata rules see as `c` for `view`: made once per view and shared by every call that reads it. The view
+    /// holds it weakly (the userdata holds the view), so callers keep the returned reference while they use the view.
+    private func luaObject(for view: CustomerView) throws(LuaError) -> LuaReference {
+        if let object = view.luaObject { return object }
+        let object = try lua.reference(to: view, as: customerType)
+        view.luaObject = object
+        return object
+    }
+
+    private func call(_ function: LuaFunction, _ event: LuaReference, _ customer: LuaReference) throws(LuaError)
+        -> LuaValue
+    {
         try lua.call(function) { stack in
             stack.push(event)
-            stack.push(view, as: customerType)
+            stack.push(customer)
         } results: { results in try results.value(at: 1) }
     }
 
-    private func call(_ function: LuaFunction, _ view: CustomerView) throws(LuaError) -> LuaValue {
-        try lua.call(function) { stack in stack.push(view, as: customerType) } results: { try $0.value(at: 1) }
+    private func call(_ function: LuaFunction, _ customer: LuaReference) throws(LuaError) -> LuaValue {
+        try lua.call(function) { stack in stack.push(customer) } results: { try $0.value(at: 1) }
     }
 
     private func wholePoints(_ value: LuaValue, rule: String) throws -> Int64 {
@@ -306,15 +350,16 @@ public final class RuleBook {
     }
 
     /// Runs `body`, naming `rule` in any error it raises.
-    private func guarded(rule: String, _ body: () throws -> Void) throws(RuleError) {
+    /// The name is built only when there is an error to name it in.
+    private func guarded(rule: @autoclosure () -> String, _ body: () throws -> Void) throws(RuleError) {
         do {
             try body()
         } catch let error as RuleError {
             throw error
         } catch let error as LuaError {
-            throw RuleError(rule: rule, underlying: error)
+            throw RuleError(rule: rule(), underlying: error)
         } catch {
-            throw RuleError(rule: rule, underlying: LuaError(kind: .runtime, message: "\(error)"))
+            throw RuleError(rule: rule(), underlying: LuaError(kind: .runtime, message: "\(error)"))
         }
     }
 }

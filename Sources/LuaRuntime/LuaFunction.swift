@@ -4,20 +4,18 @@ import CLua
 ///
 /// Not `Sendable`: it belongs to the state that made it, and is released there when the last reference goes.
 public final class LuaFunction {
-    let core: StateCore
-    let reference: Int32
+    /// The registry slot; released with the last reference to this function.
+    private let kept: LuaReference
     /// The chunk the function was loaded from, when the runtime knows it; errors without a Lua location name it.
     public let chunk: String?
 
     init(core: StateCore, reference: Int32, chunk: String?) {
-        self.core = core
-        self.reference = reference
+        kept = LuaReference(core: core, reference: reference)
         self.chunk = chunk
     }
 
-    deinit {
-        core.release(reference)
-    }
+    var core: StateCore { kept.core }
+    var reference: Int32 { kept.reference }
 }
 
 @available(*, unavailable)

@@ -73,6 +73,18 @@ struct RuleBookTests {
         }
     }
 
+    @Test("set() refuses values JSON cannot hold, so a store never meets them")
+    func setRefusesNonFiniteNumbers() async throws {
+        let fixture = try EngineFixture(["rules/set.lua": #"on "visit" (function(e, c) set("ratio", 0/0) end)"#])
+        let outcome = try await fixture.engine.ingest(
+            Event(id: "v", type: "visit", customerID: "c", at: at("2026-01-01T00:00:00Z")))
+        guard case .rejected(let reason) = outcome.status else {
+            Issue.record("expected a rejection")
+            return
+        }
+        #expect(reason.hasSuffix("bad argument #2 to 'set' (a value JSON can hold expected)"))
+    }
+
     @Test("eur() turns euros into cents exactly")
     func eur() throws {
         let book = try load([])

@@ -55,13 +55,16 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
-    /// A Lua value as JSON; nil when it has no JSON form (a table with non-string keys that is not an array).
+    /// A Lua value as JSON; nil when it has no JSON form (a table with non-string keys that is not an array, or a
+    /// number that is not finite: JSON has no NaN or infinity).
     init?(_ value: LuaValue) {
         switch value {
         case .nil: self = .null
         case .bool(let flag): self = .bool(flag)
         case .integer(let number): self = .integer(number)
-        case .number(let number): self = .number(number)
+        case .number(let number):
+            guard number.isFinite else { return nil }
+            self = .number(number)
         case .string(let text): self = .string(text)
         case .array(let items):
             var converted: [JSONValue] = []

@@ -18,7 +18,6 @@
 static inline int orbit_registryindex(void) { return LUA_REGISTRYINDEX; }
 static inline int orbit_upvalueindex(int i) { return lua_upvalueindex(i); }
 static inline void orbit_pop(lua_State *L, int n) { lua_pop(L, n); }
-static inline void orbit_newtable(lua_State *L) { lua_newtable(L); }
 static inline void orbit_insert(lua_State *L, int idx) { lua_insert(L, idx); }
 static inline void orbit_remove(lua_State *L, int idx) { lua_remove(L, idx); }
 static inline int orbit_pcall(lua_State *L, int nargs, int nresults, int msgh) {

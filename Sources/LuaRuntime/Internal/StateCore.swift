@@ -62,11 +62,6 @@ final class StateCore {
         limitsBlock.deallocate()
     }
 
-    static func from(_ L: OpaquePointer?) -> StateCore {
-        // The host pointer is set before any Lua code runs and stays valid for the state's life.
-        Unmanaged<StateCore>.fromOpaque(orbit_limits_of(L).pointee.host).takeUnretainedValue()
-    }
-
     private func applyStaticLimits() {
         limitsBlock.pointee.memory_limit = max(0, limits.memoryBytes)
         installLimitHook()

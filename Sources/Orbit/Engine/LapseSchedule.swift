@@ -3,11 +3,6 @@
 struct LapseSchedule {
     private var heap: [(due: Instant, customerID: String)] = []
 
-    var isEmpty: Bool { heap.isEmpty }
-
-    /// The earliest due instant.
-    var nextDue: Instant? { heap.first?.due }
-
     mutating func schedule(_ customerID: String, at due: Instant) {
         heap.append((due, customerID))
         var child = heap.count - 1

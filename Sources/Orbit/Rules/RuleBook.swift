@@ -206,7 +206,7 @@ public final class RuleBook {
             }
         }
         for handler in handlers where handler.eventType == event.type {
-            proposed += try run(handler, arguments: [eventValue, customerValue], customer: customer, now: now)
+            proposed += try run(handler, arguments: [eventValue, customerValue], now: now)
         }
         return proposed
     }
@@ -222,15 +222,14 @@ public final class RuleBook {
         } catch {
             throw RuleError(rule: handler.name, underlying: error)
         }
-        return try run(handler, arguments: [customerValue], customer: customer, now: now)
+        return try run(handler, arguments: [customerValue], now: now)
     }
 
     /// Calls `handler` with `arguments` (the customer's userdata last), recording the effects it proposes.
-    private func run(_ handler: EventHandler, arguments: [LuaReference], customer: Customer, now: Instant)
+    private func run(_ handler: EventHandler, arguments: [LuaReference], now: Instant)
         throws(RuleError) -> [ProposedEffect]
     {
         let evaluation = RuleEvaluation(rule: handler.name, now: now)
-        evaluation.customer = customer
         self.evaluation = evaluation
         defer { self.evaluation = nil }
         try guarded(rule: handler.name) {

@@ -4,7 +4,6 @@ import LuaRuntime
 final class RuleEvaluation {
     let rule: String
     let now: Instant
-    var customer: Customer?
     private(set) var effects: [ProposedEffect] = []
 
     init(rule: String, now: Instant) {
@@ -20,9 +19,6 @@ final class RuleEvaluation {
 /// The functions rules call: effects (`award`, `deduct`, `tag`, `untag`, `set`, `send`, `emit`) that propose and
 /// never apply, and helpers (`eur`).
 enum RuleFunctions {
-    /// Every name rules can call, for `orbit check` and the editor annotations.
-    static let names = ["award", "deduct", "tag", "untag", "set", "send", "emit", "eur"]
-
     static func install(in book: RuleBook) {
         let lua = book.lua
         lua.register(function: "award") { [weak book] stack in

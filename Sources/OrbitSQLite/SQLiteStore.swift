@@ -136,7 +136,11 @@ public final class SQLiteStore: Store {
     public func apply(_ commits: [EventCommit]) async throws {
         guard !commits.isEmpty else { return }
         let batch = try PreparedBatch(commits)
-        try await write("apply \(commits.count) commits") { db in try batch.write(db) }
+        let checkout = try CheckoutRows(commits)
+        try await write("apply \(commits.count) commits") { db in
+            try batch.write(db)
+            try checkout.write(db)
+        }
     }
 
     /// The ledger of a customer, in the order it was written.
@@ -247,11 +251,8 @@ public final class SQLiteStore: Store {
             )
             for row in try Row.fetchAll(db, sql: "SELECT kind, SUM(points) AS points FROM ledger GROUP BY kind") {
                 let points = try row.decode(Int64?.self, forColumn: "points") ?? 0
-                switch PointsEntry.Kind(rawValue: try row.decode(forColumn: "kind")) {
-                case .earn: totals.pointsIssued += points
-                case .redeem: totals.pointsSpent -= points
-                case .expire: totals.pointsExpired -= points
-                case nil: break
+                if let kind = PointsEntry.Kind(rawValue: try row.decode(forColumn: "kind")) {
+                    totals.add(PointsFlow(kind, points))
                 }
             }
             // Accumulated in Swift, not assigned: keys SQL tells apart byte for byte may be one Swift string.
@@ -312,7 +313,7 @@ public final class SQLiteStore: Store {
     }
 
     /// Runs a read, turning any failure into a ``StoreError`` that says what failed.
-    private func read<T: Sendable>(
+    func read<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         do {
@@ -331,6 +332,8 @@ public final class SQLiteStore: Store {
         do {
             return try await writer.write(body)
         } catch let error as StoreError {
+            throw error
+        } catch let error as UsageLimitExceeded {
             throw error
         } catch {
             throw StoreError("cannot \(what) in \(location): \(Self.describe(error))")

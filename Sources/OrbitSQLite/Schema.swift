@@ -15,7 +15,7 @@ import GRDB
 ///   insert would cost replay throughput for nothing.
 enum Schema {
     /// The migration identifiers, in order.
-    static let versions = ["v1-initial"]
+    static let versions = ["v1-initial", "v2-checkout"]
 
     /// The migrator for the schema.
     static var migrator: DatabaseMigrator {
@@ -103,6 +103,45 @@ enum Schema {
                         kind TEXT NOT NULL,
                         count INTEGER NOT NULL,
                         PRIMARY KEY (rule, kind)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
+        migrator.registerMigration("v2-checkout") { db in
+            try db.execute(
+                sql: """
+                    -- Committed orders, by order id (the idempotency key of commit): the quote as committed and the
+                    -- running refund totals, as JSON.
+                    CREATE TABLE orders (
+                        order_id TEXT PRIMARY KEY NOT NULL,
+                        customer_id TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        data TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX orders_customer ON orders(customer_id);
+
+                    -- Applied refunds, by refund id (the idempotency key of refund).
+                    CREATE TABLE refunds (
+                        refund_id TEXT PRIMARY KEY NOT NULL,
+                        order_id TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        data TEXT NOT NULL
+                    ) WITHOUT ROWID;
+
+                    -- Usage counters: uses of offers and coupons, budget spent. A commit adds its claims and checks
+                    -- each against its limit inside the write transaction, so no cap or budget is ever overspent,
+                    -- however many processes commit at once (SQLite serialises writers).
+                    CREATE TABLE usage (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        used INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+
+                    -- Coupons issued by rules (coupons declared in rule files live in the rules).
+                    CREATE TABLE coupons (
+                        code TEXT PRIMARY KEY NOT NULL,
+                        offer TEXT NOT NULL,
+                        customer_id TEXT,
+                        data TEXT NOT NULL
                     ) WITHOUT ROWID;
                     """
             )

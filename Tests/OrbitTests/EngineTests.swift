@@ -10,9 +10,10 @@ struct EngineFixture {
     let store: MemoryStore
     let clock: ManualClock
 
-    init(_ rules: [String: String], start: String = "2026-01-01T00:00:00Z") throws {
+    init(_ rules: [String: String], start: String = "2026-01-01T00:00:00Z", limits: LuaLimits = LuaLimits()) throws {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let book = try RuleBook(sources: rules.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, logger: logger)
+        let book = try RuleBook(
+            sources: rules.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, limits: limits, logger: logger)
         store = MemoryStore()
         clock = ManualClock(try #require(Instant(iso8601: start)))
         engine = Engine(rules: book, store: store, clock: clock, logger: logger)

@@ -16,12 +16,14 @@ public import Logging
 /// for await notification in engine.notifications { … }
 /// ```
 public actor Engine {
-    private let rules: RuleBook
-    private let store: any Store
-    private let clock: any EngineClock
-    private let logger: Logger
-    private var customers: [String: Customer] = [:]
+    let rules: RuleBook
+    let store: any Store
+    let clock: any EngineClock
+    let logger: Logger
+    var customers: [String: Customer] = [:]
     private var memberships: [String: Set<String>] = [:]
+    /// Usage counters, coupons and referral codes the checkout reads.
+    var checkoutState = CheckoutState()
     private var schedule = LapseSchedule()
     private var isLoaded = false
     /// Effects applied since the engine started, by rule and kind (replay summaries read this).
@@ -136,7 +138,7 @@ public actor Engine {
 
     /// The working state of one batch, over the engine's: what changed, applied to the engine only after the store
     /// committed it.
-    private struct Batch {
+    struct Batch {
         var customers: [String: Customer] = [:]
         var memberships: [String: Set<String>] = [:]
         var commits: [EventCommit] = []
@@ -144,16 +146,16 @@ public actor Engine {
     }
 
     /// What one event or lapse produced, merged into the batch once all of it succeeded.
-    private struct CommitResult {
+    struct CommitResult {
         var commit: EventCommit
         var customer: Customer
         var segments: Set<String>
         var notifications: [EngineNotification]
     }
 
-    private func current(_ id: String, in batch: Batch) -> Customer? { batch.customers[id] ?? customers[id] }
+    func current(_ id: String, in batch: Batch) -> Customer? { batch.customers[id] ?? customers[id] }
 
-    private func merge(_ result: CommitResult, into batch: inout Batch) {
+    func merge(_ result: CommitResult, into batch: inout Batch) {
         batch.customers[result.customer.id] = result.customer
         batch.memberships[result.customer.id] = result.segments
         batch.commits.append(result.commit)
@@ -161,17 +163,20 @@ public actor Engine {
         scheduleNextLapse(of: result.customer)
     }
 
-    private func loadIfNeeded() async throws {
+    func loadIfNeeded() async throws {
         guard !isLoaded else { return }
         for customer in try await store.allCustomers() {
             customers[customer.id] = customer
             memberships[customer.id] = try await store.segments(customerID: customer.id)
             scheduleNextLapse(of: customer)
+            if let code = customer.referralCode { checkoutState.referralCodes[code] = customer.id }
         }
+        checkoutState.usage = try await store.usage(keys: nil)
+        for coupon in try await store.coupons() { checkoutState.coupons[coupon.code] = coupon }
         isLoaded = true
     }
 
-    private func commit(_ batch: Batch) async throws {
+    func commit(_ batch: Batch) async throws {
         guard !batch.commits.isEmpty else { return }
         do {
             try await store.apply(batch.commits)
@@ -185,13 +190,15 @@ public actor Engine {
             if commit.eventType == "lapse" { lapseCount += 1 }
             activity.messagesQueued += commit.messages.count
             for entry in commit.ledger {
-                switch entry.kind {
-                case .earn: activity.pointsIssued += entry.points
-                case .redeem: activity.pointsSpent -= entry.points
-                case .expire: activity.pointsExpired -= entry.points
-                }
+                let flow = PointsFlow(entry.kind, entry.points)
+                activity.pointsIssued += flow.issued
+                activity.pointsSpent += flow.spent
+                activity.pointsExpired += flow.expired
             }
             for effect in commit.appliedEffects { effectCounts[effect.rule, default: [:]][effect.kind, default: 0] += 1 }
+            checkoutState.apply(commit.claims)
+            for coupon in commit.coupons { checkoutState.coupons[coupon.code] = coupon }
+            if let code = commit.customer.referralCode { checkoutState.referralCodes[code] = commit.customerID }
         }
         customers.merge(batch.customers) { _, new in new }
         memberships.merge(batch.memberships) { _, new in new }
@@ -205,6 +212,7 @@ public actor Engine {
     /// When something next happens to `customer` without an event.
     private func nextLapse(of customer: Customer) -> Instant? {
         var due = customer.wallet.nextExpiry
+        if let reward = customer.pendingReferralRewards.map(\.dueAt).min() { due = due.map { min($0, reward) } ?? reward }
         let anchor = customer.lastActivityAt
         for handler in rules.inactiveHandlers {
             guard let days = handler.inactiveDays, customer.inactiveLapsesFired[days] != anchor else { continue }
@@ -215,7 +223,7 @@ public actor Engine {
     }
 
     /// Runs every lapse due at or before `instant`, in order, each as its own commit.
-    private func runLapses(through instant: Instant, into batch: inout Batch) throws {
+    func runLapses(through instant: Instant, into batch: inout Batch) throws {
         while let (due, id) = schedule.popDue(through: instant) {
             guard var customer = current(id, in: batch), let actual = nextLapse(of: customer), actual <= due else {
                 continue  // stale: the customer changed since this entry was scheduled
@@ -225,6 +233,7 @@ public actor Engine {
                 customer: customer)
             var context = ApplyContext(eventID: commit.eventID, at: due)
             expirePoints(of: &customer, through: due, context: &context)
+            payReferralRewards(of: &customer, through: due, context: &context)
             for handler in rules.inactiveHandlers {
                 guard let days = handler.inactiveDays, customer.inactiveLapsesFired[days] != customer.lastActivityAt,
                     customer.lastActivityAt.adding(days: days) <= due
@@ -243,8 +252,13 @@ public actor Engine {
     }
 
     /// Applies one event over the batch's working state; changes nothing until the caller merges the result.
-    private func apply(_ event: Event, in batch: Batch) throws -> CommitResult {
-        var customer = current(event.customerID, in: batch) ?? Customer(id: event.customerID, signedUpAt: event.at)
+    /// `hostEffects` applies what the host itself does besides the rules (a checkout's points payment), after the
+    /// event's own facts are recorded and before the rules run.
+    func apply(
+        _ event: Event, in batch: Batch,
+        hostEffects: (inout Customer, inout ApplyContext) throws -> Void = { _, _ in }
+    ) throws -> CommitResult {
+        var customer = current(event.customerID, in: batch) ?? newCustomer(event.customerID, at: event.at)
         guard event.at >= customer.lastEventAt else {
             throw EventRejection(
                 "event at \(event.at) is older than customer '\(customer.id)''s last event at \(customer.lastEventAt)")
@@ -254,19 +268,21 @@ public actor Engine {
         let commit = EventCommit(
             eventID: event.id, eventType: event.type, customerID: customer.id, at: event.at, customer: customer)
         var context = ApplyContext(eventID: event.id, at: event.at)
+        try hostEffects(&customer, &context)
         let proposed = try rules.effects(of: event, for: customer, at: event.at)
         try applyEffects(proposed, to: &customer, context: &context, depth: 0)
         return try finish(commit, customer: customer, context: context, batch: batch)
     }
 
     /// What one commit accumulates while its effects apply.
-    private struct ApplyContext {
+    struct ApplyContext {
         var eventID: String
         var at: Instant
         var ledger: [PointsEntry] = []
         var messages: [OutboxMessage] = []
         var applied: [AppliedEffect] = []
         var notifications: [EngineNotification] = []
+        var coupons: [Coupon] = []
         var sequence = 0
 
         mutating func nextID() -> String {
@@ -286,7 +302,7 @@ public actor Engine {
         }
     }
 
-    private func applyEffects(
+    func applyEffects(
         _ proposed: [ProposedEffect], to customer: inout Customer, context: inout ApplyContext, depth: Int
     ) throws {
         for item in proposed {
@@ -338,6 +354,14 @@ public actor Engine {
                 context.messages.append(message)
                 context.notifications.append(.messageQueued(message))
                 context.applied.append(AppliedEffect(rule: item.rule, kind: "send", detail: "\(channel.rawValue) \(template)"))
+            case .issueCoupon(let coupon):
+                guard checkoutState.coupons[coupon.code] == nil, !context.coupons.contains(where: { $0.code == coupon.code })
+                else {
+                    context.applied.append(AppliedEffect(rule: item.rule, kind: "skipped", detail: "coupon \(coupon.code) exists"))
+                    continue
+                }
+                context.coupons.append(coupon)
+                context.applied.append(AppliedEffect(rule: item.rule, kind: "coupon", detail: coupon.offer))
             case .emitEvent(let type, let data):
                 guard depth < Self.maximumEmitDepth else {
                     throw EventRejection(
@@ -354,7 +378,7 @@ public actor Engine {
     }
 
     /// Re-evaluates tier and segments and completes the commit.
-    private func finish(
+    func finish(
         _ commit: EventCommit, customer: Customer, context: ApplyContext, batch: Batch
     ) throws -> CommitResult {
         var commit = commit
@@ -381,6 +405,7 @@ public actor Engine {
         commit.ledger = context.ledger
         commit.messages = context.messages
         commit.appliedEffects = context.applied
+        commit.coupons = context.coupons
         return CommitResult(commit: commit, customer: customer, segments: segments, notifications: notifications)
     }
 }

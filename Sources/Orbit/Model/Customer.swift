@@ -32,6 +32,8 @@ public struct Customer: Hashable, Sendable, Codable {
     /// For each `on "inactive" { days = N }` handler (by N): the activity instant whose lapse already fired, so each
     /// lapse fires once.
     public var inactiveLapsesFired: [Int: Instant] = [:]
+    /// Referral rewards this customer earns when their referees' orders stay unrefunded long enough.
+    public var pendingReferralRewards: [PendingReferralReward] = []
     /// Set when `orbit customer forget` erased the person: totals stay, personal data is gone.
     public var isForgotten = false
 
@@ -67,5 +69,29 @@ public struct Customer: Hashable, Sendable, Codable {
     public func orderCount(days: Int, now: Instant) -> Int {
         let from = now.adding(days: -days)
         return orders.reversed().prefix { $0.at > from }.count
+    }
+}
+
+extension Customer {
+    /// Decodes a stored customer. Fields added after the first release are optional in the stored form, so that a
+    /// database written by an earlier Orbit still reads.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        signedUpAt = try container.decode(Instant.self, forKey: .signedUpAt)
+        attributes = try container.decode([String: JSONValue].self, forKey: .attributes)
+        tags = try container.decode(Set<String>.self, forKey: .tags)
+        consent = try container.decode([Channel: Bool].self, forKey: .consent)
+        referralCode = try container.decodeIfPresent(String.self, forKey: .referralCode)
+        referrer = try container.decodeIfPresent(String.self, forKey: .referrer)
+        tier = try container.decodeIfPresent(String.self, forKey: .tier)
+        lastEventAt = try container.decode(Instant.self, forKey: .lastEventAt)
+        orders = try container.decode([OrderSummary].self, forKey: .orders)
+        wallet = try container.decode(PointsWallet.self, forKey: .wallet)
+        pointsEarned = try container.decode(Int64.self, forKey: .pointsEarned)
+        inactiveLapsesFired = try container.decode([Int: Instant].self, forKey: .inactiveLapsesFired)
+        pendingReferralRewards =
+            try container.decodeIfPresent([PendingReferralReward].self, forKey: .pendingReferralRewards) ?? []
+        isForgotten = try container.decode(Bool.self, forKey: .isForgotten)
     }
 }

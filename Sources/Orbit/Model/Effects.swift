@@ -20,6 +20,8 @@ public enum Effect: Hashable, Sendable {
     case setAttribute(String, JSONValue)
     case sendMessage(channel: Channel, template: String, data: [String: JSONValue])
     case emitEvent(type: String, data: [String: JSONValue])
+    /// A coupon for the customer (`issue_coupon{ offer = "win-back", valid_days = 14 }`).
+    case issueCoupon(Coupon)
 }
 
 /// An effect with where it came from: the rule, its file and line.

@@ -7,6 +7,10 @@ public struct PointsEntry: Hashable, Sendable, Codable {
         case redeem
         /// Points of a batch that expired unspent.
         case expire
+        /// Earned points taken back because their order was refunded.
+        case reverse
+        /// Redeemed points given back because their order was refunded (a new batch).
+        case restore
     }
 
     /// Unique and stable: `<event id>#<n>` for effects of an event, `expire:<batch id>` for expiries.
@@ -80,5 +84,30 @@ public struct PointsWallet: Hashable, Sendable, Codable {
         case (.some, nil): true
         case (nil, _): false
         }
+    }
+}
+
+/// Points issued, spent and expired, added up from ledger entries: the one place that says which kind counts where.
+public struct PointsFlow: Hashable, Sendable {
+    /// Earned, minus earnings taken back by refunds.
+    public var issued: Int64 = 0
+    /// Redeemed, minus redemptions given back by refunds.
+    public var spent: Int64 = 0
+    public var expired: Int64 = 0
+
+    public init() {}
+
+    /// Adds `points` (signed, as the ledger stores them) of an entry of `kind`.
+    public mutating func add(_ kind: PointsEntry.Kind, _ points: Int64) {
+        switch kind {
+        case .earn, .reverse: issued += points
+        case .redeem, .restore: spent -= points
+        case .expire: expired -= points
+        }
+    }
+
+    /// The flow of one entry.
+    public init(_ kind: PointsEntry.Kind, _ points: Int64) {
+        add(kind, points)
     }
 }

@@ -17,6 +17,9 @@ public final class RuleBook {
     /// The rule files, in load order.
     public private(set) var files: [String] = []
     let customerType = CustomerView.luaType()
+    let cartType = CartView.luaType()
+    /// Offers, coupons, the referral programme and paying with points.
+    let checkout = CheckoutRules()
     /// The evaluation in progress, which effect functions record into.
     var evaluation: RuleEvaluation?
 
@@ -42,6 +45,7 @@ public final class RuleBook {
     public init(sources: [(name: String, source: String)], limits: LuaLimits = LuaLimits(), logger: Logger) throws {
         lua = try LuaState(limits: limits, logger: logger)
         lua.register(customerType)
+        lua.register(cartType)
         try installLanguage()
         for (name, source) in sources {
             do {
@@ -51,6 +55,7 @@ public final class RuleBook {
             }
             files.append(name)
         }
+        try checkout.validate(segments: segmentNames, tiers: tierNames)
     }
 
     /// Names of the segments, in definition order.
@@ -82,6 +87,11 @@ public final class RuleBook {
         }
         for (name, form) in zip(["segment", "earn", "tiers", "on"], forms) { lua.setGlobal(name, form) }
         RuleFunctions.install(in: self)
+        do {
+            try CheckoutRules.install(in: self)
+        } catch {
+            throw RuleError(underlying: LuaError(kind: .runtime, chunk: CheckoutPrelude.chunkName, message: "\(error)"))
+        }
     }
 
     private func location(_ stack: borrowing LuaStack) -> RuleLocation {
@@ -206,7 +216,7 @@ public final class RuleBook {
             }
         }
         for handler in handlers where handler.eventType == event.type {
-            proposed += try run(handler, arguments: [eventValue, customerValue], now: now)
+            proposed += try run(handler, arguments: [eventValue, customerValue], customerID: customer.id, now: now)
         }
         return proposed
     }
@@ -222,14 +232,14 @@ public final class RuleBook {
         } catch {
             throw RuleError(rule: handler.name, underlying: error)
         }
-        return try run(handler, arguments: [customerValue], now: now)
+        return try run(handler, arguments: [customerValue], customerID: customer.id, now: now)
     }
 
     /// Calls `handler` with `arguments` (the customer's userdata last), recording the effects it proposes.
-    private func run(_ handler: EventHandler, arguments: [LuaReference], now: Instant)
+    private func run(_ handler: EventHandler, arguments: [LuaReference], customerID: String, now: Instant)
         throws(RuleError) -> [ProposedEffect]
     {
-        let evaluation = RuleEvaluation(rule: handler.name, now: now)
+        let evaluation = RuleEvaluation(rule: handler.name, customerID: customerID, now: now)
         self.evaluation = evaluation
         defer { self.evaluation = nil }
         try guarded(rule: handler.name) {
@@ -318,7 +328,7 @@ public final class RuleBook {
 
     /// The userdata rules see as `c` for `view`: made once per view and shared by every call that reads it. The view
     /// holds it weakly (the userdata holds the view), so callers keep the returned reference while they use the view.
-    private func luaObject(for view: CustomerView) throws(LuaError) -> LuaReference {
+    func luaObject(for view: CustomerView) throws(LuaError) -> LuaReference {
         if let object = view.luaObject { return object }
         let object = try lua.reference(to: view, as: customerType)
         view.luaObject = object

@@ -3,12 +3,33 @@ import LuaRuntime
 /// One run of a handler: the effects it proposes, recorded by the effect functions as it calls them.
 final class RuleEvaluation {
     let rule: String
+    let customerID: String
     let now: Instant
     private(set) var effects: [ProposedEffect] = []
 
-    init(rule: String, now: Instant) {
+    init(rule: String, customerID: String, now: Instant) {
         self.rule = rule
+        self.customerID = customerID
         self.now = now
+    }
+
+    /// A coupon code no other evaluation makes: derived from the customer, the instant, the rule and how many codes
+    /// this evaluation made before, so that replaying history issues the same codes.
+    func couponCode(for offer: String) -> String {
+        let prefix = String(offer.uppercased().unicodeScalars.filter { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+            .prefix(6).map(Character.init))
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(customerID)\u{0}\(now.millisecondsSinceEpoch)\u{0}\(rule)\u{0}\(effects.count)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+        var code = ""
+        for _ in 0..<10 {
+            code.append(alphabet[Int(hash & 31)])
+            hash >>= 5
+        }
+        return (prefix.isEmpty ? "C" : prefix) + "-" + code
     }
 
     func record(_ effect: Effect, at location: (chunk: String, line: Int)?) {
@@ -72,6 +93,39 @@ enum RuleFunctions {
             let evaluation = try current(book, "emit")
             let type = try name(stack, "emit")
             evaluation.record(.emitEvent(type: type, data: try object(stack, "emit", position: 2)), at: stack.callerLocation)
+        }
+        lua.register(function: "issue_coupon") { [weak book] stack in
+            let evaluation = try current(book, "issue_coupon")
+            guard case .map(let options) = try stack.value(at: 1) else {
+                throw LuaArgumentError(
+                    function: "issue_coupon", position: 1, problem: "{ offer = \"...\", valid_days = N } expected")
+            }
+            let allowed = ["offer", "valid_days", "uses"]
+            for key in options.keys where !allowed.contains(key.stringValue ?? "") {
+                throw LuaArgumentError(
+                    function: "issue_coupon", position: 1,
+                    problem: "unknown option \(key)\(Suggestion.didYouMean(key.stringValue ?? "", among: allowed))")
+            }
+            let offerNames = book?.checkout.offers.filter(\.requiresCoupon).map(\.name) ?? []
+            guard let offer = options["offer"]?.stringValue, offerNames.contains(offer) else {
+                let given = options["offer"]?.stringValue ?? "nothing"
+                throw LuaArgumentError(
+                    function: "issue_coupon", position: 1,
+                    problem: "offer must name an offer with coupon = true; got \(given)"
+                        + Suggestion.didYouMean(given, among: offerNames))
+            }
+            let days = options["valid_days"]?.integerValue
+            let uses = options["uses"]?.integerValue ?? 1
+            guard days.map({ $0 > 0 }) ?? true, uses > 0 else {
+                throw LuaArgumentError(
+                    function: "issue_coupon", position: 1, problem: "valid_days and uses must be whole numbers above 0")
+            }
+            let coupon = Coupon(
+                code: evaluation.couponCode(for: offer), offer: offer, uses: uses,
+                expiresAt: days.map { evaluation.now.adding(days: Int($0)) }, customerID: evaluation.customerID,
+                issuedAt: evaluation.now, rule: evaluation.rule)
+            evaluation.record(.issueCoupon(coupon), at: stack.callerLocation)
+            stack.push(coupon.code)
         }
         lua.register(function: "eur") { stack in
             stack.push(try minorUnits(stack, "eur"))

@@ -6,6 +6,10 @@ public actor MemoryStore: Store {
     private var ledgers: [String: [PointsEntry]] = [:]
     private var outbox: [String: [OutboxMessage]] = [:]
     private var memberships: [String: Set<String>] = [:]
+    private var orders: [String: OrderRecord] = [:]
+    private var refunds: [String: RefundRecord] = [:]
+    private var counters: [String: Int64] = [:]
+    private var issuedCoupons: [String: Coupon] = [:]
 
     public init() {}
 
@@ -20,7 +24,22 @@ public actor MemoryStore: Store {
         for commit in commits where appliedEvents.contains(commit.eventID) || !seen.insert(commit.eventID).inserted {
             throw StoreError("event '\(commit.eventID)' was already applied")
         }
+        var usage = counters
+        for claim in commits.flatMap(\.claims) {
+            let total = usage[claim.key, default: 0] + claim.amount
+            if claim.amount > 0, let limit = claim.limit, total > limit { throw UsageLimitExceeded(key: claim.key) }
+            usage[claim.key] = total
+        }
         for commit in commits {
+            if let refund = commit.refund, refunds[refund.refundID] != nil {
+                throw StoreError("refund '\(refund.refundID)' was already applied")
+            }
+        }
+        counters = usage
+        for commit in commits {
+            if let order = commit.order { orders[order.orderID] = order }
+            if let refund = commit.refund { refunds[refund.refundID] = refund }
+            for coupon in commit.coupons { issuedCoupons[coupon.code] = coupon }
             appliedEvents.insert(commit.eventID)
             customers[commit.customerID] = commit.customer
             ledgers[commit.customerID, default: []].append(contentsOf: commit.ledger)
@@ -42,16 +61,21 @@ public actor MemoryStore: Store {
         return true
     }
 
+    public func order(_ orderID: String) -> OrderRecord? { orders[orderID] }
+
+    public func refund(_ refundID: String) -> RefundRecord? { refunds[refundID] }
+
+    public func usage(keys: [String]?) -> [String: Int64] {
+        guard let keys else { return counters }
+        return counters.filter { keys.contains($0.key) }
+    }
+
+    public func coupons() -> [Coupon] { issuedCoupons.values.sorted { $0.code < $1.code } }
+
     public func totals() -> StoreTotals {
         var totals = StoreTotals(customers: customers.count, events: appliedEvents.count)
         for entries in ledgers.values {
-            for entry in entries {
-                switch entry.kind {
-                case .earn: totals.pointsIssued += entry.points
-                case .redeem: totals.pointsSpent -= entry.points
-                case .expire: totals.pointsExpired -= entry.points
-                }
-            }
+            for entry in entries { totals.add(PointsFlow(entry.kind, entry.points)) }
         }
         totals.messages = outbox.values.reduce(0) { $0 + $1.count }
         for customer in customers.values { totals.tierCounts[customer.tier ?? "none", default: 0] += 1 }

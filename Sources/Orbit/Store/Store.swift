@@ -14,6 +14,14 @@ public struct EventCommit: Hashable, Sendable {
     public var tierChange: TierChange?
     /// Effects applied, per rule (for reports).
     public var appliedEffects: [AppliedEffect]
+    /// Coupons issued by rules.
+    public var coupons: [Coupon] = []
+    /// Usage counters consumed or given back; the store refuses the whole apply when one would exceed its limit.
+    public var claims: [UsageClaim] = []
+    /// The order committed (or updated by a refund) by this commit.
+    public var order: OrderRecord?
+    /// The refund this commit applies.
+    public var refund: RefundRecord?
 
     public init(
         eventID: String, eventType: String, customerID: String, at: Instant, customer: Customer,
@@ -69,6 +77,14 @@ public protocol Store: Sendable {
     func forget(customerID: String) async throws -> Bool
     /// Totals over the whole store, for summaries.
     func totals() async throws -> StoreTotals
+    /// The order committed under `orderID`, with what was refunded since.
+    func order(_ orderID: String) async throws -> OrderRecord?
+    /// The refund applied under `refundID`.
+    func refund(_ refundID: String) async throws -> RefundRecord?
+    /// Usage counters (uses of offers and coupons, budgets spent) by key: those in `keys`, or all when nil.
+    func usage(keys: [String]?) async throws -> [String: Int64]
+    /// Every coupon issued by rules.
+    func coupons() async throws -> [Coupon]
 }
 
 /// Totals a replay summary and reports read.
@@ -94,6 +110,15 @@ public struct StoreTotals: Hashable, Sendable, Codable {
         self.messages = messages
         self.tierCounts = tierCounts
         self.segmentSizes = segmentSizes
+    }
+}
+
+extension StoreTotals {
+    /// Adds points issued, spent and expired.
+    public mutating func add(_ flow: PointsFlow) {
+        pointsIssued += flow.issued
+        pointsSpent += flow.spent
+        pointsExpired += flow.expired
     }
 }
 

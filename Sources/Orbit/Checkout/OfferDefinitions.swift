@@ -1,0 +1,108 @@
+import LuaRuntime
+
+/// `offer "black-week" { window = …, eligible = …, discount = …, priority = 10, exclusive = true, … }`
+struct OfferRule {
+    /// How an offer combines with others.
+    enum Stacking: Hashable {
+        /// Adds up with every other stackable offer.
+        case stackable
+        /// Only the best offer of the group applies.
+        case group(String)
+        /// Applies alone: the best exclusive offer competes with the sum of the stackable ones.
+        case exclusive
+    }
+
+    /// Conditions written as fields, each explained on its own when it fails.
+    struct Eligibility {
+        var segment: String?
+        /// The lowest tier that qualifies (by position in `tiers`).
+        var minimumTier: String?
+        var firstOrderOnly = false
+        var minimumOrders: Int?
+        var function: LuaFunction?
+    }
+
+    enum DiscountSource {
+        case fixed([DiscountRule])
+        case computed(LuaFunction)
+    }
+
+    var name: String
+    var title: String?
+    var window: ZonedWindow?
+    var eligibility: Eligibility
+    var discount: DiscountSource
+    var priority: Int
+    var stacking: Stacking
+    var perCustomer: Int64?
+    var totalUses: Int64?
+    var perPeriod: (period: CapPeriod, uses: Int64)?
+    /// In minor units of the offer's currency.
+    var budget: Int64?
+    var currency: Currency
+    var requiresCoupon: Bool
+    /// Whether a refund gives back the use (caps, coupon) and the refunded share of the budget.
+    var restoreOnRefund: Bool
+    var location: RuleLocation
+}
+
+/// `coupon "WELCOME10" { offer = "welcome", uses = 1000, per_customer = 1, expires = "2026-12-31 23:59", zone = … }`
+/// or issued by a rule (`issue_coupon{ offer = "win-back", valid_days = 14 }`).
+public struct Coupon: Hashable, Sendable, Codable {
+    public var code: String
+    /// The offer it unlocks.
+    public var offer: String
+    /// How many orders may use it in all (1: single use).
+    public var uses: Int64
+    /// How many orders of one customer may use it (nil: as many as `uses`).
+    public var perCustomer: Int64?
+    /// After this instant it no longer applies (nil: never expires).
+    public var expiresAt: Instant?
+    /// Only this customer may use it (nil: anyone).
+    public var customerID: String?
+    /// When it was issued and by which rule (nil for coupons declared in rule files).
+    public var issuedAt: Instant?
+    public var rule: String?
+
+    public init(
+        code: String, offer: String, uses: Int64 = 1, perCustomer: Int64? = nil, expiresAt: Instant? = nil,
+        customerID: String? = nil, issuedAt: Instant? = nil, rule: String? = nil
+    ) {
+        self.code = code
+        self.offer = offer
+        self.uses = uses
+        self.perCustomer = perCustomer
+        self.expiresAt = expiresAt
+        self.customerID = customerID
+        self.issuedAt = issuedAt
+        self.rule = rule
+    }
+}
+
+/// `referral { referee = { discount = percent_off(10), first_order_only = true }, referrer = { points = 500,
+/// after_days = 14 } }`: the referee's discount is an offer named `referral`; the referrer is rewarded when the
+/// referee's order was not refunded within `after_days`.
+struct ReferralProgramme {
+    static let offerName = "referral"
+    var refereeDiscount: [DiscountRule]
+    var firstOrderOnly: Bool
+    var referrerPoints: Int64
+    var afterDays: Int
+    var pointsExpireAfterDays: Int?
+    var location: RuleLocation
+}
+
+/// `pay_with_points { points = 100, worth = eur(1), max_percent = 50, min_points = 500 }`
+struct PointsPayment {
+    /// `points` points are worth `worth` minor units.
+    var points: Int64
+    var worth: Int64
+    var maximumPercent: Int64
+    var minimumPoints: Int64
+    var location: RuleLocation
+
+    /// The value of `count` points, rounded down.
+    func value(of count: Int64) -> Int64 { count * worth / points }
+    /// The most points whose value does not exceed `amount`.
+    func points(worth amount: Int64) -> Int64 { amount * points / worth }
+}

@@ -1,0 +1,235 @@
+import Logging
+/// Checkout: quote a cart, commit an order, refund it. Offers, caps, budgets and coupons are consumed atomically with
+/// the order; the store refuses a commit that would overspend any of them, whoever else is committing.
+extension Engine {
+    /// Prices `request` at `instant` (default: the clock's now). Changes nothing.
+    public func quote(_ request: CheckoutRequest, at instant: Instant? = nil) async throws -> Quote {
+        try await loadIfNeeded()
+        let now = instant ?? clock.now()
+        let customer = customers[request.customerID] ?? newCustomer(request.customerID, at: now)
+        return try QuoteEvaluator(book: rules, request: request, customer: customer, now: now, state: checkoutState)
+            .evaluate().quote
+    }
+
+    /// Commits an order: re-evaluates the quote now, then records the order, its points (earned and paid with), the
+    /// uses of its offers and coupons and their budget share, all in one transaction.
+    ///
+    /// The same `orderID` again returns the first result and applies nothing; with a different cart it throws
+    /// ``CheckoutError/orderConflict(_:)``. A coupon that cannot be used throws; so does a total other than
+    /// `expectedTotal` (minor units due) when given — then nothing is committed.
+    public func commit(orderID: String, _ request: CheckoutRequest, expectedTotal: Int64? = nil) async throws
+        -> OrderReceipt
+    {
+        guard !orderID.isEmpty else { throw CheckoutError.invalidRequest("order id must not be empty") }
+        try await loadIfNeeded()
+        for attempt in 1...5 {
+            if let existing = try await store.order(orderID) {
+                guard existing.customerID == request.customerID, existing.cartFingerprint == request.cart.fingerprint else {
+                    throw CheckoutError.orderConflict(
+                        "order '\(orderID)' was committed before with a different customer or cart")
+                }
+                return OrderReceipt(
+                    orderID: orderID, quote: existing.quote, pointsEarned: existing.pointsEarned,
+                    pointsRedeemed: existing.pointsRedeemed, isNew: false)
+            }
+            do {
+                return try await commitNew(orderID: orderID, request, expectedTotal: expectedTotal)
+            } catch let error as UsageLimitExceeded where attempt < 5 {
+                // Another process took a use or budget first: read the counters again and re-evaluate.
+                logger.info("checkout claim refused, re-evaluating", metadata: ["order": "\(orderID)", "key": "\(error.key)"])
+                checkoutState.usage.merge(try await store.usage(keys: nil)) { _, stored in stored }
+            }
+        }
+        throw CheckoutError.invalidRequest("order '\(orderID)' could not be committed: usage limits kept changing under it (5 attempts)")
+    }
+
+    private func commitNew(orderID: String, _ request: CheckoutRequest, expectedTotal: Int64?) async throws
+        -> OrderReceipt
+    {
+        let now = clock.now()
+        var batch = Batch()
+        try runLapses(through: now, into: &batch)
+        let customer = current(request.customerID, in: batch) ?? newCustomer(request.customerID, at: now)
+        let evaluation = try QuoteEvaluator(
+            book: rules, request: request, customer: customer, now: now, state: checkoutState
+        ).evaluate()
+        let quote = evaluation.quote
+        if let rejected = quote.rejectedCoupons.first {
+            throw CheckoutError.couponRejected(code: rejected.code, reason: rejected.detail)
+        }
+        for code in request.coupons where !quote.applied.contains(where: { $0.coupon == code }) {
+            let reason = quote.notApplied.first { rejection in
+                (checkoutState.coupons[code]?.offer ?? rules.checkout.declaredCoupons[code]?.coupon.offer) == rejection.offer
+            }
+            throw CheckoutError.couponRejected(code: code, reason: reason?.detail ?? "its offer does not apply to this cart")
+        }
+        if let expectedTotal, expectedTotal != quote.totalDue {
+            throw CheckoutError.priceChanged(
+                expected: Money(minorUnits: expectedTotal, currency: quote.currency), actual: quote.amountDue)
+        }
+        var purchase = evaluation.purchase
+        purchase.id = "order:\(orderID)"
+        purchase.orderID = orderID
+        var result = try apply(purchase, in: batch) { customer, context in
+            if quote.pointsToRedeem > 0 {
+                try self.applyEffects(
+                    [ProposedEffect(effect: .deductPoints(quote.pointsToRedeem), rule: "checkout", file: "checkout", line: nil)],
+                    to: &customer, context: &context, depth: 0)
+            }
+            if let referrer = quote.referrer, customer.referrer == nil { customer.referrer = referrer }
+            let extra = quote.applied.filter { $0.extraPoints > 0 }.map {
+                ProposedEffect(effect: .awardPoints($0.extraPoints, expiresAt: nil), rule: "offer '\($0.offer)'", file: "checkout", line: nil)
+            }
+            try self.applyEffects(extra, to: &customer, context: &context, depth: 0)
+        }
+        let earned = result.commit.ledger.filter { $0.kind == .earn }.reduce(0) { $0 + $1.points }
+        result.commit.claims = evaluation.claims
+        result.commit.order = OrderRecord(
+            orderID: orderID, customerID: request.customerID, at: now, cartFingerprint: request.cart.fingerprint,
+            quote: quote, claims: evaluation.claims, pointsEarned: earned, pointsRedeemed: quote.pointsToRedeem,
+            refundedQuantities: Array(repeating: 0, count: request.cart.lines.count))
+        merge(result, into: &batch)
+        if let referrer = quote.referrer, let programme = rules.checkout.referral,
+            var referring = current(referrer, in: batch)
+        {
+            referring.pendingReferralRewards.append(
+                PendingReferralReward(
+                    orderID: orderID, refereeID: request.customerID, dueAt: now.adding(days: programme.afterDays),
+                    points: programme.referrerPoints, expiresAfterDays: programme.pointsExpireAfterDays))
+            try mergeHostChange(of: referring, eventID: "referral:\(orderID)", type: "referral-pending", at: now, into: &batch)
+        }
+        try await commit(batch)
+        return OrderReceipt(
+            orderID: orderID, quote: quote, pointsEarned: earned, pointsRedeemed: quote.pointsToRedeem, isNew: true)
+    }
+
+    /// Refunds `lines` of an order (all that is left when nil) under `refundID`: the money of the refunded units
+    /// after discounts, earned points taken back and redeemed points given back in proportion, offers' uses and
+    /// budget share restored as each offer says, and a pending referral reward cancelled. The same `refundID` again
+    /// returns the first result.
+    public func refund(orderID: String, refundID: String, lines: [RefundLine]? = nil) async throws -> RefundRecord {
+        guard !refundID.isEmpty else { throw CheckoutError.invalidRequest("refund id must not be empty") }
+        try await loadIfNeeded()
+        if var existing = try await store.refund(refundID) {
+            guard existing.orderID == orderID, lines == nil || lines == existing.lines else {
+                throw CheckoutError.invalidRefund("refund '\(refundID)' was applied before to other lines or another order")
+            }
+            existing.isNew = false
+            return existing
+        }
+        guard var order = try await store.order(orderID) else {
+            throw CheckoutError.invalidRefund("unknown order '\(orderID)'")
+        }
+        let now = clock.now()
+        let plan = try RefundPlan(order: order, lines: lines, refundID: refundID, at: now)
+        var batch = Batch()
+        try runLapses(through: now, into: &batch)
+        let event = Event(
+            id: "refund:\(refundID)", type: "refund", customerID: order.customerID, at: now,
+            total: Money(minorUnits: plan.money, currency: order.quote.currency), orderID: orderID,
+            data: ["refund": .string(refundID), "points_reversed": .integer(plan.pointsReversed)])
+        var uncollected: Int64 = 0
+        var result = try apply(event, in: batch) { customer, context in
+            uncollected = self.reverse(plan, of: &customer, context: &context)
+        }
+        order.refundedQuantities = plan.refundedQuantities
+        order.refunded = plan.totals
+        order.refundIDs.append(refundID)
+        var record = RefundRecord(
+            refundID: refundID, orderID: orderID, customerID: order.customerID, at: now, lines: plan.lines,
+            amount: plan.amount, money: plan.money, currency: order.quote.currency,
+            pointsReversed: plan.pointsReversed - uncollected, pointsUncollected: uncollected,
+            pointsReturned: plan.pointsReturned, restoredOffers: plan.restoredOffers(rules: rules.checkout),
+            referralCancelled: false)
+        var referring = order.quote.referrer.flatMap { current($0, in: batch) }
+        if let index = referring?.pendingReferralRewards.firstIndex(where: { $0.orderID == orderID }) {
+            referring?.pendingReferralRewards.remove(at: index)
+            record.referralCancelled = true
+        }
+        result.commit.claims = plan.releasedClaims(rules: rules.checkout)
+        result.commit.order = order
+        result.commit.refund = record
+        merge(result, into: &batch)
+        if record.referralCancelled, let referring {
+            try mergeHostChange(
+                of: referring, eventID: "referral-cancel:\(refundID)", type: "referral-cancelled", at: now, into: &batch)
+        }
+        try await commit(batch)
+        return record
+    }
+
+    // MARK: Pieces the engine calls
+
+    /// A customer seen for the first time at `instant`, with a referral code when the programme has referrals.
+    func newCustomer(_ id: String, at instant: Instant) -> Customer {
+        var customer = Customer(id: id, signedUpAt: instant)
+        if rules.checkout.referral != nil { customer.referralCode = ReferralCode.make(for: id) }
+        return customer
+    }
+
+    /// Pays the referral rewards of `customer` that came due by `instant`.
+    func payReferralRewards(of customer: inout Customer, through instant: Instant, context: inout ApplyContext) {
+        let due = customer.pendingReferralRewards.filter { $0.dueAt <= instant }
+        guard !due.isEmpty else { return }
+        customer.pendingReferralRewards.removeAll { $0.dueAt <= instant }
+        for reward in due {
+            let effect = ProposedEffect(
+                effect: .awardPoints(reward.points, expiresAt: reward.expiresAfterDays.map { reward.dueAt.adding(days: $0) }),
+                rule: "referral", file: "referral", line: nil)
+            // Awarding points cannot fail; a thrown error here would be a bug in the engine.
+            try? applyEffects([effect], to: &customer, context: &context, depth: Self.maximumEmitDepth)
+        }
+    }
+
+    /// Records a change the host made to a customer (not an event from outside) as its own commit in the batch.
+    private func mergeHostChange(
+        of customer: Customer, eventID: String, type: String, at instant: Instant, into batch: inout Batch
+    ) throws {
+        let commit = EventCommit(eventID: eventID, eventType: type, customerID: customer.id, at: instant, customer: customer)
+        merge(try finish(commit, customer: customer, context: ApplyContext(eventID: eventID, at: instant), batch: batch), into: &batch)
+    }
+
+    /// Takes back earned points (as far as the balance allows) and gives back redeemed ones. Returns the points that
+    /// could not be taken back.
+    private func reverse(_ plan: RefundPlan, of customer: inout Customer, context: inout ApplyContext) -> Int64 {
+        let takeable = min(plan.pointsReversed, customer.pointsBalance)
+        if takeable > 0, customer.wallet.spend(takeable) {
+            context.ledger.append(
+                PointsEntry(
+                    id: context.nextID(), customerID: customer.id, kind: .reverse, points: -takeable, at: context.at,
+                    expiresAt: nil, rule: "refund", eventID: context.eventID, reason: "order \(plan.orderID) refunded"))
+            customer.pointsEarned -= takeable
+            context.notifications.append(.pointsSpent(customerID: customer.id, points: takeable, rule: "refund"))
+        }
+        if plan.pointsReturned > 0 {
+            let entryID = context.nextID()
+            context.ledger.append(
+                PointsEntry(
+                    id: entryID, customerID: customer.id, kind: .restore, points: plan.pointsReturned, at: context.at,
+                    expiresAt: nil, rule: "refund", eventID: context.eventID,
+                    reason: "points paid on order \(plan.orderID) given back"))
+            customer.wallet.add(PointsBatch(entryID: entryID, remaining: plan.pointsReturned, expiresAt: nil))
+            context.notifications.append(.pointsAwarded(customerID: customer.id, points: plan.pointsReturned, rule: "refund"))
+        }
+        context.applied.append(AppliedEffect(rule: "refund", kind: "refund", detail: "order \(plan.orderID)"))
+        return plan.pointsReversed - takeable
+    }
+}
+
+/// Referral codes: one per customer, derived from the id so that replays make the same codes.
+enum ReferralCode {
+    static func make(for customerID: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "referral\u{0}\(customerID)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let alphabet = Array("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
+        var code = "REF-"
+        for _ in 0..<8 {
+            code.append(alphabet[Int(hash % UInt64(alphabet.count))])
+            hash /= UInt64(alphabet.count)
+        }
+        return code
+    }
+}

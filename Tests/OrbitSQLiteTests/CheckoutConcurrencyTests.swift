@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import Orbit
+import OrbitSQLite
+import Testing
+
+/// Two engines (as two processes would) over one real SQLite file, committing at once against the last use of a
+/// coupon and the last euros of a budget.
+@Suite("Checkout under concurrency on a SQLite file")
+struct CheckoutConcurrencyTests {
+    static let rules = """
+        offer "budgeted" { discount = amount_off(eur(4)), budget = eur(10) }
+        offer "once" { coupon = true, discount = amount_off(eur(1)) }
+        coupon "LAST" { offer = "once", uses = 1 }
+        """
+
+    static func engines(at path: String) throws -> [Engine] {
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let clock = ManualClock(Instant(iso8601: "2026-11-27T10:00:00Z")!)
+        return try (0..<2).map { _ in
+            Engine(
+                rules: try RuleBook(sources: [("rules/offers.lua", rules)], logger: logger),
+                store: try SQLiteStore(path: path), clock: clock, logger: logger)
+        }
+    }
+
+    static func basket(_ customer: String, coupons: [String] = []) -> CheckoutRequest {
+        CheckoutRequest(
+            customerID: customer, cart: Cart(currency: .eur, lines: [LineItem(sku: "A", quantity: 1, price: 2000)]),
+            coupons: coupons)
+    }
+
+    @Test("the budget is never overspent: 24 orders at once spend exactly 10 €")
+    func budget() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let engines = try Self.engines(at: path)
+            let receipts = try await withThrowingTaskGroup(of: OrderReceipt.self) { group in
+                for number in 0..<24 {
+                    group.addTask {
+                        try await engines[number % 2].commit(orderID: "o-\(number)", Self.basket("c-\(number)"))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let discounts = receipts.map { $0.quote.applied.first { $0.offer == "budgeted" }?.discount ?? 0 }
+            #expect(discounts.reduce(0, +) == 1000)
+            #expect(discounts.filter { $0 > 0 }.sorted() == [200, 400, 400])
+            let store = try SQLiteStore(path: path)
+            #expect(try await store.usage(keys: ["offer/budgeted/discount"]) == ["offer/budgeted/discount": 1000])
+            #expect(try await store.totals().customers == 24)
+        }
+    }
+
+    @Test("the last use of a coupon goes to exactly one of 12 orders; the others are refused and change nothing")
+    func lastCouponUse() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let engines = try Self.engines(at: path)
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for number in 0..<12 {
+                    group.addTask {
+                        do {
+                            _ = try await engines[number % 2].commit(
+                                orderID: "o-\(number)", Self.basket("c-\(number)", coupons: ["LAST"]))
+                            return true
+                        } catch let error as CheckoutError {
+                            guard case .couponRejected(code: "LAST", _) = error else { return false }
+                            return false
+                        } catch {
+                            Issue.record("unexpected \(error)")
+                            return false
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 1)
+            let store = try SQLiteStore(path: path)
+            #expect(try await store.usage(keys: ["coupon/LAST/uses"]) == ["coupon/LAST/uses": 1])
+            #expect(try await store.totals().customers == 1)
+        }
+    }
+}

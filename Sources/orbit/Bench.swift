@@ -4,10 +4,10 @@ import Logging
 @_spi(Benchmarks) import LuaRuntime
 
 /// `orbit bench`: Orbit's benchmarks. Build in Release (`scripts/bench` does) before trusting the numbers.
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run Orbit's benchmarks (build with -c release).",
-        subcommands: [LuaBench.self]
+        subcommands: [LuaBench.self, QuoteBench.self]
     )
 }
 

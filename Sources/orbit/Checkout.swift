@@ -18,9 +18,6 @@ struct CheckoutOptions: ParsableArguments {
     @Option(help: "The engine's time, ISO 8601 with a zone (default: now). For walkthroughs and tests.")
     var at: String?
 
-    @Flag(help: "Also print a readable table (on standard error, so standard output stays JSON).")
-    var explain = false
-
     @OptionGroup var limits: LimitOptions
 
     func engine() throws -> Engine {
@@ -43,13 +40,27 @@ struct CheckoutOptions: ParsableArguments {
         }
         return Engine(rules: book, store: store, clock: clock, logger: logger)
     }
+}
 
-    func request(from path: String, customer: String?) throws -> CheckoutRequest {
+/// The cart a checkout command prices or commits, and how to show the result.
+struct CartOptions: ParsableArguments {
+    @Option(help: "Customer id (overrides the cart's \"customer\").")
+    var customer: String?
+
+    @Option(name: .customLong("coupon"), help: "A coupon code the customer typed (repeatable; added to the cart's).")
+    var coupons: [String] = []
+
+    @Flag(help: "Also print a readable table (on standard error, so standard output stays JSON).")
+    var explain = false
+
+    func request(from path: String) throws -> CheckoutRequest {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckoutFailure("\(path): cannot be read")
         }
         do {
-            return try CheckoutRequest(json: data, customerID: customer)
+            var request = try CheckoutRequest(json: data, customerID: customer)
+            request.coupons += coupons
+            return request
         } catch {
             throw CheckoutFailure("\(path): \(error)")
         }
@@ -92,15 +103,15 @@ struct QuoteCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: CheckoutOptions
-    @Option(help: "Customer id (overrides the cart's \"customer\").") var customer: String?
+    @OptionGroup var cartOptions: CartOptions
     @Argument(help: "Cart JSON file.") var cart: String
 
     func run() async throws {
         try await runCheckout {
             let engine = try options.engine()
-            let quote = try await engine.quote(try options.request(from: cart, customer: customer))
+            let quote = try await engine.quote(try cartOptions.request(from: cart))
             try printJSON(quote)
-            if options.explain { FileHandle.standardError.write(Data(QuoteTable(quote).text.utf8)) }
+            if cartOptions.explain { FileHandle.standardError.write(Data(QuoteTable(quote).text.utf8)) }
         }
     }
 }
@@ -116,8 +127,8 @@ struct CommitCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: CheckoutOptions
+    @OptionGroup var cartOptions: CartOptions
     @Option(help: "Order id (the idempotency key).") var order: String
-    @Option(help: "Customer id (overrides the cart's \"customer\").") var customer: String?
     @Option(help: "The total due (minor units) the customer was shown.") var expectTotal: Int64?
     @Argument(help: "Cart JSON file.") var cart: String
 
@@ -125,9 +136,9 @@ struct CommitCommand: AsyncParsableCommand {
         try await runCheckout {
             let engine = try options.engine()
             let receipt = try await engine.commit(
-                orderID: order, try options.request(from: cart, customer: customer), expectedTotal: expectTotal)
+                orderID: order, try cartOptions.request(from: cart), expectedTotal: expectTotal)
             try printJSON(receipt)
-            if options.explain { FileHandle.standardError.write(Data(QuoteTable(receipt.quote).text.utf8)) }
+            if cartOptions.explain { FileHandle.standardError.write(Data(QuoteTable(receipt.quote).text.utf8)) }
         }
     }
 }

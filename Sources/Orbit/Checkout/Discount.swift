@@ -142,7 +142,8 @@ struct DiscountCalculator {
     private func unmet(_ indices: [Int], _ total: Int64, _ minimum: Int64, _ filter: LineFilter) -> String? {
         if indices.isEmpty { return "no line matches \(filter)" }
         if total < minimum {
-            return "needs \(money(minimum)) of \(filter), the cart has \(money(total))"
+            let scope = filter == LineFilter() ? "in the cart" : "of \(filter)"
+            return "needs \(money(minimum)) \(scope), the cart has \(money(total))"
         }
         return nil
     }

@@ -28,7 +28,8 @@ public struct Quote: Hashable, Sendable, Codable {
     public var applied: [AppliedOffer]
     /// Every offer considered but not applied, with the reason.
     public var notApplied: [OfferRejection]
-    /// Coupons given that unlock nothing, with the reason.
+    /// Coupons given that unlock no offer at all (unknown codes), with the reason. A coupon that is known but cannot
+    /// be used (expired, used up, someone else's) is explained as the reason its offer did not apply.
     public var rejectedCoupons: [CouponRejection]
     public var subtotal: Int64
     public var discount: Int64

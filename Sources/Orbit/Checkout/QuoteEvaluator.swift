@@ -83,9 +83,7 @@ struct QuoteEvaluator {
             .failure(OfferRejection(offer: offer.name, reason: reason, detail: detail))
         }
         if let window = offer.window, !window.contains(now) {
-            return reject(
-                .outsideWindow,
-                "outside window \(window.text) (now \(ZonedWindow.localText(now, in: window.zone)))")
+            return reject(.outsideWindow, "outside window \(window.text) (now \(session.localNow(in: window.zone)))")
         }
         if offer.currency != request.cart.currency {
             return reject(.currency, "the offer is in \(offer.currency), the cart in \(request.cart.currency)")
@@ -135,8 +133,8 @@ struct QuoteEvaluator {
         if let minimum = rules.minimumOrders, customer.orderCount < minimum {
             return "needs \(minimum) orders before (customer has \(customer.orderCount))"
         }
-        if let tier = rules.minimumTier, let needed = book.tierNames.firstIndex(of: tier) {
-            let held = customer.tier.flatMap { book.tierNames.firstIndex(of: $0) }
+        if let tier = rules.minimumTier, let needed = book.tiers.firstIndex(where: { $0.name == tier }) {
+            let held = customer.tier.flatMap { name in book.tiers.firstIndex { $0.name == name } }
             if held.map({ $0 < needed }) ?? true {
                 return "tier \(tier) or higher (customer is \(customer.tier ?? "in no tier"))"
             }
@@ -194,8 +192,8 @@ struct QuoteEvaluator {
                 problem = nil
             }
             if let (reason, detail) = problem {
+                // Explained once, as the reason its offer did not apply.
                 byOffer[coupon.offer] = .failure(OfferRejection(offer: coupon.offer, reason: reason, detail: detail))
-                rejected.append(CouponRejection(code: code, reason: reason, detail: detail))
             } else if book.checkout.offer(named: coupon.offer) == nil {
                 rejected.append(
                     CouponRejection(code: code, reason: .couponUnknown, detail: "coupon \(code) is for an offer that no longer exists"))
@@ -238,8 +236,8 @@ struct QuoteEvaluator {
 
     // MARK: Stacking
 
-    /// Groups keep their best offer; then the best exclusive offer competes with the sum of the stackable ones and
-    /// the larger saving wins (the stackable offers on a tie).
+    /// Groups keep their best offer; then the best exclusive offer competes with the sum of the stackable ones (as
+    /// far as the lines can take it) and the larger saving wins (the stackable offers on a tie).
     private func resolveStacking(_ candidates: [Candidate], rejections: inout [OfferRejection]) -> [Candidate] {
         var bestOfGroup: [String: Candidate] = [:]
         for candidate in candidates {
@@ -269,7 +267,14 @@ struct QuoteEvaluator {
                 if exclusive.map({ candidate.outcome.total > $0.outcome.total }) ?? true { exclusive = candidate }
             }
         }
-        let stacked = stackable.reduce(Int64(0)) { $0 + $1.outcome.total }
+        // What the stack really saves: together, offers cannot take a line below zero.
+        var room = DiscountCalculator(cart: request.cart).lineTotals
+        var stacked: Int64 = 0
+        for candidate in stackable {
+            let amounts = Self.fit(candidate.outcome.lineAmounts, into: room)
+            for index in amounts.indices { room[index] -= amounts[index] }
+            stacked += amounts.reduce(0, +)
+        }
         if let best = exclusive, best.outcome.total > stacked {
             for candidate in stackable + exclusives where candidate.offer.name != best.offer.name {
                 rejections.append(
@@ -425,6 +430,7 @@ struct QuoteEvaluator {
 
     /// The points the earning rules and handlers would award for `purchase` (a dry run of the rules).
     private func pointsEarned(by purchase: Event) throws -> Int64 {
+        guard book.handlesEvents(of: purchase.type) else { return 0 }
         var after = customer
         after.orders.append(OrderSummary(orderID: purchase.id, at: now, total: purchase.total!))
         let effects = try book.effects(of: purchase, for: after, at: now)
@@ -444,12 +450,22 @@ struct LuaSession {
     let cartView: CartView
     let lines: Int
     private var references: (customer: LuaReference, cart: LuaReference)?
+    /// The quote's instant as local time, per zone (explanations of windows).
+    private var localTimes: [String: String] = [:]
 
     init(book: RuleBook, view: CustomerView, cartView: CartView, lines: Int) {
         self.book = book
         self.view = view
         self.cartView = cartView
         self.lines = lines
+    }
+
+    /// The quote's instant as local time in `zone`, computed once per zone.
+    mutating func localNow(in zone: TimeZone) -> String {
+        if let text = localTimes[zone.identifier] { return text }
+        let text = ZonedWindow.localText(view.now, in: zone)
+        localTimes[zone.identifier] = text
+        return text
     }
 
     private mutating func objects() throws -> (customer: LuaReference, cart: LuaReference) {

@@ -64,6 +64,11 @@ public final class RuleBook {
     public var tierNames: [String] { tiers.map(\.name) }
     /// Names of the earning rules.
     public var earnRuleNames: [String] { earnRules.map(\.name) }
+    /// Whether any earning rule or handler reacts to events of `type`.
+    func handlesEvents(of type: String) -> Bool {
+        earnRules.contains { $0.eventType == type } || handlers.contains { $0.eventType == type }
+    }
+
     /// Names of the event handlers (`on purchase (rules/x.lua:4)`).
     public var handlerNames: [String] { handlers.map(\.name) }
 

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import Logging
+@_spi(Benchmarks) import LuaRuntime
+import Orbit
+
+/// The checkout benchmark: the reference workload of `bench/quote_workload.lua` (50 offers, 10-line carts) written
+/// as Orbit offers, quoted through the engine; the total discount of every cart must equal the plain-Lua reference.
+struct QuoteBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quote",
+        abstract: "Quotes/s and latency of the 50-offer reference workload; checks the discounts against plain Lua."
+    )
+
+    @Option(help: "Rule directory with the 50 offers.")
+    var rules: String = "bench/quote-offers"
+
+    @Option(help: "The plain-Lua reference workload.")
+    var reference: String = "bench/quote_workload.lua"
+
+    @Option(help: "Carts to quote.")
+    var carts: Int = 200_000
+
+    @Option(help: "Lines per cart (10 in the reference; larger carts repeat its line pattern).")
+    var lines: Int = 10
+
+    func run() async throws {
+        let logger = Logger(label: "orbit.bench", factory: { _ in SwiftLogNoOpLogHandler() })
+        let engine = Engine(
+            rules: try RuleBook(directory: rules, logger: logger), store: MemoryStore(),
+            clock: ManualClock(Instant(iso8601: "2026-06-01T10:00:00Z")!), logger: logger)
+        for tier in 1...2 {
+            _ = try await engine.ingest(
+                Event(id: "tier-\(tier)", type: "tier", customerID: "t\(tier)", at: Instant(iso8601: "2026-05-01T00:00:00Z")!,
+                      data: ["points": .integer(Int64(tier))]))
+        }
+        _ = try await engine.ingest(
+            Event(id: "tier-0", type: "signup", customerID: "t0", at: Instant(iso8601: "2026-05-01T00:00:00Z")!))
+        for tier in 0...2 {
+            guard try await engine.customer("t\(tier)")?.tier == "t\(tier)" else {
+                throw ValidationError("the benchmark rules must put customer t\(tier) in tier t\(tier)")
+            }
+        }
+        let expected = lines == 10 ? try referenceDiscounts(logger: logger) : nil
+
+        var latencies: [Duration] = []
+        latencies.reserveCapacity(carts)
+        var checksum: Int64 = 0
+        var mismatches = 0
+        let clock = ContinuousClock()
+        let started = clock.now
+        for n in 1...carts {
+            let request = CheckoutRequest(customerID: "t\(n % 3)", cart: Self.cart(n, lines: lines))
+            let before = clock.now
+            let quote = try await engine.quote(request)
+            latencies.append(clock.now - before)
+            checksum += quote.discount
+            if let expected, expected.capped[n - 1] != quote.discount {
+                mismatches += 1
+                if mismatches <= 3 { print("  cart \(n): Orbit \(quote.discount), reference \(expected.capped[n - 1])") }
+            }
+        }
+        let elapsed = clock.now - started
+        latencies.sort()
+        func micros(_ quantile: Double) -> String {
+            let duration = latencies[min(latencies.count - 1, Int(Double(latencies.count) * quantile))]
+            return String(format: "%.1f", Double(duration.components.attoseconds) / 1e12 + Double(duration.components.seconds) * 1e6)
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("rules: \(rules), \(carts) carts of \(lines) lines, one task")
+        print(String(format: "  %.0f quotes/s, p50 %@ µs, p99 %@ µs, max %@ µs", Double(carts) / seconds, micros(0.5), micros(0.99), micros(1.0)))
+        print("  checksum (total discount) \(checksum)")
+        if let expected {
+            let belowZero = zip(expected.raw, expected.capped).filter { $0 != $1 }.count
+            print("  reference checksum        \(expected.capped.reduce(0, +)), carts that differ: \(mismatches)")
+            print(
+                "  (plain reference \(expected.raw.reduce(0, +)): it discounts goods below zero in \(belowZero) carts; "
+                    + "with the stack capped at what a category costs it gives the checksum above)")
+            if mismatches > 0 { throw ExitCode.failure }
+        }
+    }
+
+    /// Cart `n` of the reference workload (`make_cart` in bench/quote_workload.lua), extended to `lines` lines.
+    static func cart(_ n: Int, lines: Int) -> Cart {
+        Cart(
+            currency: .eur,
+            lines: (1...lines).map { i in
+                LineItem(
+                    sku: "sku\(i)", category: "c\((i + n) % 5)", quantity: Int64(1 + (i + n) % 3),
+                    price: Int64(500 + (i * 137 + n) % 3000))
+            })
+    }
+
+    /// The total discount of every cart according to the plain-Lua reference, run unmetered in Orbit's Lua state.
+    private func referenceDiscounts(logger: Logger) throws -> (raw: [Int64], capped: [Int64]) {
+        guard let source = FileManager.default.contents(atPath: reference) else {
+            throw ValidationError("cannot read the reference workload \(reference)")
+        }
+        var limits = LuaLimits(instructions: Int.max)
+        limits.unmetered = true
+        let lua = try LuaState(limits: limits, logger: logger)
+        // The workload's own code, unchanged, inside a chunk that quotes carts from..to with it.
+        let quoteRange = try lua.load(
+            """
+            local from, to = ...
+            local w = (function()
+            \(String(decoding: source, as: UTF8.self))
+            end)()
+            local results = {}
+            for n = from, to do results[#results + 1] = w.quote(w.make_cart(n), { tier = n % 3 }) end
+            return results
+            """, chunkName: reference)
+        // The reference's arithmetic, except that stacked discounts on a category stop at what the category costs
+        // (the reference alone would sometimes discount goods below zero, which a checkout must not do).
+        let cappedRange = try lua.load(
+            """
+            local from, to = ...
+            local w = (function()
+            \(String(decoding: source, as: UTF8.self))
+            end)()
+            local results = {}
+            for n = from, to do
+              local cart, tier = w.make_cart(n), n % 3
+              local sub, stacked = {}, {}
+              for _, l in ipairs(cart) do sub[l.cat] = (sub[l.cat] or 0) + l.price * l.qty end
+              local best = 0
+              for k = 1, 50 do
+                local cat, open = "c" .. (k % 5), k % 7 ~= 0
+                if open and tier >= k % 3 then
+                  local s, d = sub[cat] or 0, 0
+                  if k % 2 == 0 then d = s * (5 + k % 20) // 100 elseif s >= 2000 then d = k * 10 end
+                  if k % 10 == 0 then best = math.max(best, d) else stacked[cat] = (stacked[cat] or 0) + d end
+                end
+              end
+              local total = 0
+              for cat, d in pairs(stacked) do total = total + math.min(d, sub[cat]) end
+              results[#results + 1] = math.max(total, best)
+            end
+            return results
+            """, chunkName: reference + " (capped)")
+        func run(_ function: LuaFunction) throws -> [Int64] {
+            var results: [Int64] = []
+            for from in stride(from: 1, through: carts, by: 50_000) {
+                let to = min(carts, from + 49_999)
+                guard case .array(let values) = try lua.call(function, .integer(Int64(from)), .integer(Int64(to))).first
+                else { throw ValidationError("the reference returned no results") }
+                results += values.map { $0.integerValue ?? -1 }
+            }
+            return results
+        }
+        return (try run(quoteRange), try run(cappedRange))
+    }
+}

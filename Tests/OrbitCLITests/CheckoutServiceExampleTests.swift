@@ -32,7 +32,7 @@ struct CheckoutServiceExampleTests {
     func readmeMatchesOutput() throws {
         let readme = try String(
             contentsOf: OrbitBinary.repository.appendingPathComponent("examples/checkout-service/README.md"), encoding: .utf8)
-        let command = "```console\n$ swift run checkout-service\n"
+        let command = "```console\n$ swift run --quiet checkout-service 2>/dev/null\n"
         let start = try #require(readme.range(of: command), "the README shows no ```console block of the run")
         let end = try #require(readme.range(of: "```\n", range: start.upperBound..<readme.endIndex))
         let shown = String(readme[start.upperBound..<end.lowerBound])

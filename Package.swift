@@ -65,6 +65,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "checkout-service",
+            dependencies: [
+                "Orbit",
+                "OrbitSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "examples/checkout-service/Sources",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "LuaRuntimeTests",
             dependencies: ["LuaRuntime"],
@@ -78,7 +88,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OrbitCLITests",
-            dependencies: ["orbit"],
+            dependencies: ["orbit", "checkout-service"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -6,10 +6,11 @@ struct OrbitBinary {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    static var executable: URL {
-        let besideTests = Bundle.main.bundleURL.appendingPathComponent("orbit")
+    /// A product of this package built beside the tests: `orbit`, or an example such as `checkout-service`.
+    static func executable(_ name: String = "orbit") -> URL {
+        let besideTests = Bundle.main.bundleURL.appendingPathComponent(name)
         if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
-        return repository.appendingPathComponent(".build/debug/orbit")
+        return repository.appendingPathComponent(".build/debug/\(name)")
     }
 
     struct Result {
@@ -18,9 +19,9 @@ struct OrbitBinary {
         var errors: String
     }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    static func run(_ arguments: [String], program: String = "orbit") throws -> Result {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = executable(program)
         process.arguments = arguments
         process.currentDirectoryURL = repository
         let output = Pipe()

@@ -9,7 +9,7 @@ struct CheckoutCommandTests {
     func walkthrough() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["examples/offers/walkthrough.sh", OrbitBinary.executable.path]
+        process.arguments = ["examples/offers/walkthrough.sh", OrbitBinary.executable().path]
         process.currentDirectoryURL = OrbitBinary.repository
         let output = Pipe()
         process.standardOutput = output

@@ -7,6 +7,9 @@ final class CheckoutRules {
     private(set) var declaredCoupons: [String: (coupon: Coupon, location: RuleLocation)] = [:]
     private(set) var referral: ReferralProgramme?
     private(set) var pointsPayment: PointsPayment?
+    /// The filters of offers' discount plans, each once: a quote totals each filter once for all its offers.
+    private var filterSlots: [LineFilter: Int] = [:]
+    var filterSlotCount: Int { filterSlots.count }
     /// Every discount rule's filter categories, for `orbit check`.
     var offerNames: [String] { offers.map(\.name) }
 
@@ -94,8 +97,13 @@ final class CheckoutRules {
                 },
                 budget: spec["budget"].integerValue, currency: currency, requiresCoupon: spec["coupon"] == .bool(true),
                 restoreOnRefund: spec["restore_on_refund"] != .bool(false), location: location))
+        if let plan = offers.last?.plan {
+            offers.last?.filterSlot = filterSlots[plan.filter] ?? filterSlots.count
+            filterSlots[plan.filter] = offers.last?.filterSlot
+        }
         // Highest priority first, then by name: the order offers are considered and explained in.
         offers.sort { $0.priority > $1.priority || ($0.priority == $1.priority && $0.name < $1.name) }
+        for (position, offer) in offers.enumerated() { offer.position = position }
     }
 
     private func defineCoupon(_ stack: inout LuaStack) throws {

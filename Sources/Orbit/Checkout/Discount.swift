@@ -50,28 +50,92 @@ struct DiscountOutcome {
     /// Extra points: multiplier (thousandths above 1) and the share of the order it covers.
     var multipliers: [(thousandths: Int64, filter: LineFilter)] = []
     /// Why nothing came off, when nothing did.
-    var shortfall: String?
+    var shortfall: Shortfall?
 
     var total: Int64 { lineAmounts.reduce(0, +) }
     var isEmpty: Bool { total == 0 && multipliers.isEmpty }
 }
 
-/// Computes discounts over a cart. Rounding rule (documented in docs/checkout.md): a percentage is taken of the
-/// matched lines' total and rounded down to the minor unit; an amount is spread over the matched lines in proportion
-/// to their totals, and the minor units left by rounding go to the lines with the largest remainders (earlier lines
-/// first on ties), so the line amounts always add up exactly to the offer's discount.
+/// A single percent or amount off a filter: what most declared offers are, computed from the filter's matched total
+/// alone (no line arrays) until the offer wins and its lines are needed.
+struct DiscountPlan {
+    enum Kind {
+        case percent(hundredths: Int64)
+        case amount(Int64)
+    }
+
+    let kind: Kind
+    let filter: LineFilter
+    let minimum: Int64
+
+    init?(_ rule: DiscountRule) {
+        switch rule {
+        case .percentOff(let hundredths, let filter, let minimum): (kind, self.filter, self.minimum) = (.percent(hundredths: hundredths), filter, minimum)
+        case .amountOff(let amount, let filter, let minimum): (kind, self.filter, self.minimum) = (.amount(amount), filter, minimum)
+        default: return nil
+        }
+    }
+
+    /// The discount on lines matched for `total`, or why there is none.
+    func discount(matched: (count: Int, total: Int64), currency: Currency) -> Result<Int64, ShortfallError> {
+        if matched.count == 0 { return .failure(ShortfallError(.noMatch(filter))) }
+        if matched.total < minimum {
+            return .failure(
+                ShortfallError(
+                    .below(
+                        minimum: Money(minorUnits: minimum, currency: currency),
+                        has: Money(minorUnits: matched.total, currency: currency), filter)))
+        }
+        switch kind {
+        case .percent(let hundredths): return .success(matched.total * hundredths / 10_000)
+        case .amount(let amount): return .success(min(amount, matched.total))
+        }
+    }
+}
+
+/// A ``Shortfall`` as an error, for `Result`.
+struct ShortfallError: Error {
+    let shortfall: Shortfall
+    init(_ shortfall: Shortfall) { self.shortfall = shortfall }
+}
+
+/// Computes discounts over a cart. Rounding rule (docs/checkout.md): a percentage is taken of the matched lines'
+/// total and rounded down to the minor unit; an amount is spread over the matched lines in proportion to their
+/// totals, and the minor units left by rounding go to the lines with the largest remainders (earlier lines first on
+/// ties), so the line amounts always add up exactly to the offer's discount.
 struct DiscountCalculator {
     let cart: Cart
     let lineTotals: [Int64]
+    /// Matched line count and total per interned filter slot, computed on first use (count −1: not yet).
+    private var slots: [(count: Int, total: Int64)]
 
-    init(cart: Cart) {
+    init(cart: Cart, filterSlots: Int = 0) {
         self.cart = cart
         lineTotals = cart.lineTotals
+        slots = Array(repeating: (-1, 0), count: filterSlots)
+    }
+
+    /// How many lines `filter` (interned as `slot`) matches and their total.
+    mutating func matched(_ filter: LineFilter, slot: Int) -> (count: Int, total: Int64) {
+        if slots[slot].count >= 0 { return slots[slot] }
+        let result = matched(filter)
+        slots[slot] = result
+        return result
+    }
+
+    func matched(_ filter: LineFilter) -> (count: Int, total: Int64) {
+        var count = 0
+        var total: Int64 = 0
+        for index in cart.lines.indices where filter.matches(cart.lines[index]) {
+            count += 1
+            total += lineTotals[index]
+        }
+        return (count, total)
     }
 
     func outcome(of rules: [DiscountRule]) -> DiscountOutcome {
         var result = DiscountOutcome(lineAmounts: Array(repeating: 0, count: lineTotals.count))
-        var shortfalls: [String] = []
+        var shortfalls: [Shortfall] = []
         for rule in rules {
             let single = outcome(of: rule)
             for index in result.lineAmounts.indices { result.lineAmounts[index] += single.lineAmounts[index] }
@@ -82,51 +146,37 @@ struct DiscountCalculator {
         for index in result.lineAmounts.indices {
             result.lineAmounts[index] = min(result.lineAmounts[index], lineTotals[index])
         }
-        if result.isEmpty { result.shortfall = shortfalls.first ?? "nothing to take off this cart" }
+        if result.isEmpty { result.shortfall = shortfalls.first ?? .text("nothing to take off this cart") }
         return result
     }
 
-    private func empty(_ reason: String) -> DiscountOutcome {
+    private func empty(_ reason: Shortfall?) -> DiscountOutcome {
         DiscountOutcome(lineAmounts: Array(repeating: 0, count: lineTotals.count), shortfall: reason)
-    }
-
-    private func matched(_ filter: LineFilter) -> (indices: [Int], total: Int64) {
-        var indices: [Int] = []
-        var total: Int64 = 0
-        for (index, line) in cart.lines.enumerated() where filter.matches(line) {
-            indices.append(index)
-            total += lineTotals[index]
-        }
-        return (indices, total)
     }
 
     private func money(_ amount: Int64) -> Money { Money(minorUnits: amount, currency: cart.currency) }
 
     func outcome(of rule: DiscountRule) -> DiscountOutcome {
         switch rule {
-        case .percentOff(let hundredths, let filter, let minimum):
-            let (indices, total) = matched(filter)
-            if let reason = unmet(indices, total, minimum, filter) { return empty(reason) }
-            return spread(total * hundredths / 10_000, over: indices)
-        case .amountOff(let amount, let filter, let minimum):
-            let (indices, total) = matched(filter)
-            if let reason = unmet(indices, total, minimum, filter) { return empty(reason) }
-            return spread(min(amount, total), over: indices)
-        case .buyXGetY(let buy, let get, let hundredths, let filter):
-            let units = unitPrices(filter)
-            let groups = Int64(units.count) / (buy + get)
-            guard groups > 0 else {
-                return empty("needs \(buy + get) items of \(filter), the cart has \(units.count)")
+        case .percentOff, .amountOff:
+            let plan = DiscountPlan(rule)!
+            switch plan.discount(matched: matched(plan.filter), currency: cart.currency) {
+            case .failure(let error): return empty(error.shortfall)
+            case .success(let amount): return DiscountOutcome(lineAmounts: spread(amount, over: plan.filter))
             }
+        case .buyXGetY(let buy, let get, let hundredths, let filter):
+            let units = matchedUnits(filter)
+            let count = units.reduce(Int64(0)) { $0 + $1.quantity }
+            let groups = count / (buy + get)
+            guard groups > 0 else { return empty(.text("needs \(buy + get) items of \(filter), the cart has \(count)")) }
             return discountCheapest(units, count: groups * get, hundredths: hundredths)
         case .freeItem(let filter, let quantity):
-            let units = unitPrices(filter)
-            guard !units.isEmpty else { return empty("no line matches \(filter)") }
+            let units = matchedUnits(filter)
+            guard !units.isEmpty else { return empty(.noMatch(filter)) }
             return discountCheapest(units, count: quantity, hundredths: 10_000)
         case .pointsMultiplier(let thousandths, let filter):
-            guard !matched(filter).indices.isEmpty else { return empty("no line matches \(filter)") }
-            var result = empty("")
-            result.shortfall = nil
+            guard matched(filter).count > 0 else { return empty(.noMatch(filter)) }
+            var result = empty(nil)
             result.multipliers = [(thousandths, filter)]
             return result
         case .bestOf(let options):
@@ -135,67 +185,60 @@ struct DiscountCalculator {
                 let candidate = outcome(of: option)
                 if best == nil || candidate.total > best!.total { best = candidate }
             }
-            return best ?? empty("no option")
+            return best ?? empty(.text("no option"))
         }
     }
 
-    private func unmet(_ indices: [Int], _ total: Int64, _ minimum: Int64, _ filter: LineFilter) -> String? {
-        if indices.isEmpty { return "no line matches \(filter)" }
-        if total < minimum {
-            let scope = filter == LineFilter() ? "in the cart" : "of \(filter)"
-            return "needs \(money(minimum)) \(scope), the cart has \(money(total))"
-        }
-        return nil
+    /// The matched lines as (line index, unit price, quantity), cheapest first (earlier lines first on ties).
+    private func matchedUnits(_ filter: LineFilter) -> [(line: Int, price: Int64, quantity: Int64)] {
+        cart.lines.indices.filter { filter.matches(cart.lines[$0]) }
+            .map { (line: $0, price: cart.lines[$0].price, quantity: cart.lines[$0].quantity) }
+            .sorted { $0.price < $1.price || ($0.price == $1.price && $0.line < $1.line) }
     }
 
-    /// Every matched unit as (line index, unit price), cheapest first (earlier lines first on ties).
-    private func unitPrices(_ filter: LineFilter) -> [(line: Int, price: Int64)] {
-        var units: [(line: Int, price: Int64)] = []
-        for (index, line) in cart.lines.enumerated() where filter.matches(line) {
-            units.append(contentsOf: repeatElement((line: index, price: line.price), count: Int(min(line.quantity, 10_000))))
-        }
-        return units.sorted { $0.price < $1.price || ($0.price == $1.price && $0.line < $1.line) }
-    }
-
-    private func discountCheapest(_ units: [(line: Int, price: Int64)], count: Int64, hundredths: Int64)
+    /// `hundredths` of the price of the `count` cheapest units off.
+    private func discountCheapest(_ units: [(line: Int, price: Int64, quantity: Int64)], count: Int64, hundredths: Int64)
         -> DiscountOutcome
     {
-        var result = empty("")
-        result.shortfall = nil
-        for unit in units.prefix(Int(count)) {
-            result.lineAmounts[unit.line] += unit.price * hundredths / 10_000
+        var result = empty(nil)
+        var left = count
+        for unit in units where left > 0 {
+            let taken = min(left, unit.quantity)
+            result.lineAmounts[unit.line] += unit.price * taken * hundredths / 10_000
+            left -= taken
         }
         return result
     }
 
-    /// Spreads `amount` over the lines at `indices` in proportion to their totals (largest remainder).
-    func spread(_ amount: Int64, over indices: [Int]) -> DiscountOutcome {
-        var result = empty("")
-        result.shortfall = nil
-        result.lineAmounts = Self.spread(amount, weights: lineTotals, over: indices)
-        return result
+    /// `amount` spread over the lines `filter` matches, in proportion to their totals.
+    func spread(_ amount: Int64, over filter: LineFilter) -> [Int64] {
+        var weights = lineTotals
+        for index in cart.lines.indices where !filter.matches(cart.lines[index]) { weights[index] = -1 }
+        return Self.spread(amount, weights: weights)
     }
 
-    /// `amount` split over `indices` in proportion to `weights`, summing exactly to `amount`.
-    static func spread(_ amount: Int64, weights: [Int64], over indices: [Int]) -> [Int64] {
+    /// `amount` split over the lines whose weight is 0 or more, in proportion to the weights, summing exactly to
+    /// `amount` (largest remainder; earlier lines first on ties).
+    static func spread(_ amount: Int64, weights: [Int64]) -> [Int64] {
         var amounts = Array(repeating: Int64(0), count: weights.count)
-        let total = indices.reduce(Int64(0)) { $0 + weights[$1] }
-        guard amount > 0, !indices.isEmpty else { return amounts }
+        guard amount > 0, let first = weights.firstIndex(where: { $0 >= 0 }) else { return amounts }
+        let total = weights.reduce(Int64(0)) { $0 + max(0, $1) }
         guard total > 0 else {
-            amounts[indices[0]] = amount
+            amounts[first] = amount
             return amounts
         }
-        var remainders: [(index: Int, remainder: Int64)] = []
         var given: Int64 = 0
-        for index in indices {
-            let product = amount.multipliedFullWidth(by: weights[index])
-            let (quotient, rest) = total.dividingFullWidth(product)
+        var remainders: [(index: Int, remainder: Int64)] = []
+        for index in weights.indices where weights[index] >= 0 {
+            let (quotient, rest) = total.dividingFullWidth(amount.multipliedFullWidth(by: weights[index]))
             amounts[index] = quotient
             given += quotient
-            remainders.append((index, rest))
+            if rest > 0 { remainders.append((index, rest)) }
         }
-        remainders.sort { $0.remainder > $1.remainder || ($0.remainder == $1.remainder && $0.index < $1.index) }
-        for entry in remainders.prefix(Int(amount - given)) { amounts[entry.index] += 1 }
+        if given < amount {
+            remainders.sort { $0.remainder > $1.remainder || ($0.remainder == $1.remainder && $0.index < $1.index) }
+            for entry in remainders.prefix(Int(amount - given)) { amounts[entry.index] += 1 }
+        }
         return amounts
     }
 }

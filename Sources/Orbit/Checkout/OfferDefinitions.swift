@@ -1,7 +1,10 @@
+import Foundation
 import LuaRuntime
 
 /// `offer "black-week" { window = …, eligible = …, discount = …, priority = 10, exclusive = true, … }`
-struct OfferRule {
+///
+/// A class: quotes pass offers around by reference, many per cart.
+final class OfferRule {
     /// How an offer combines with others.
     enum Stacking: Hashable {
         /// Adds up with every other stackable offer.
@@ -27,23 +30,67 @@ struct OfferRule {
         case computed(LuaFunction)
     }
 
-    var name: String
-    var title: String?
-    var window: ZonedWindow?
-    var eligibility: Eligibility
-    var discount: DiscountSource
-    var priority: Int
-    var stacking: Stacking
-    var perCustomer: Int64?
-    var totalUses: Int64?
-    var perPeriod: (period: CapPeriod, uses: Int64)?
+    let name: String
+    let title: String?
+    let window: ZonedWindow?
+    let eligibility: Eligibility
+    let discount: DiscountSource
+    let priority: Int
+    let stacking: Stacking
+    let perCustomer: Int64?
+    let totalUses: Int64?
+    let perPeriod: (period: CapPeriod, uses: Int64)?
     /// In minor units of the offer's currency.
-    var budget: Int64?
-    var currency: Currency
-    var requiresCoupon: Bool
+    let budget: Int64?
+    let currency: Currency
+    let requiresCoupon: Bool
     /// Whether a refund gives back the use (caps, coupon) and the refunded share of the budget.
-    var restoreOnRefund: Bool
-    var location: RuleLocation
+    let restoreOnRefund: Bool
+    let location: RuleLocation
+    /// Where the offer stands in evaluation order (priority, then name); set when the rule book sorts its offers.
+    var position = 0
+    /// The slot of the plan's filter among the rule book's interned filters (offers on the same filter share it).
+    var filterSlot = 0
+    /// The zone periods and windows are counted in: the window's, or UTC.
+    var zone: TimeZone { window?.zone ?? ZonedWindow.utc }
+    /// A discount the quote computes from per-filter totals without Lua or line arrays (most declared offers).
+    let plan: DiscountPlan?
+
+    init(
+        name: String,
+        title: String?,
+        window: ZonedWindow?,
+        eligibility: Eligibility,
+        discount: DiscountSource,
+        priority: Int,
+        stacking: Stacking,
+        perCustomer: Int64?,
+        totalUses: Int64?,
+        perPeriod: (period: CapPeriod, uses: Int64)?,
+        budget: Int64?,
+        currency: Currency,
+        requiresCoupon: Bool,
+        restoreOnRefund: Bool,
+        location: RuleLocation
+    ) {
+        self.name = name
+        self.title = title
+        self.window = window
+        self.eligibility = eligibility
+        self.discount = discount
+        self.priority = priority
+        self.stacking = stacking
+        self.perCustomer = perCustomer
+        self.totalUses = totalUses
+        self.perPeriod = perPeriod
+        self.budget = budget
+        self.currency = currency
+        self.requiresCoupon = requiresCoupon
+        self.restoreOnRefund = restoreOnRefund
+        self.location = location
+        if case .fixed(let rules) = discount, rules.count == 1 { plan = DiscountPlan(rules[0]) } else { plan = nil }
+    }
+
 }
 
 /// `coupon "WELCOME10" { offer = "welcome", uses = 1000, per_customer = 1, expires = "2026-12-31 23:59", zone = … }`

@@ -116,8 +116,94 @@ public struct OfferRejection: Error, Hashable, Sendable, Codable {
 
     public var offer: String
     public var reason: Reason
+    /// What the words are made of: rendered only when someone reads ``detail`` (most quotes are never explained).
+    var explanation: RejectionExplanation
+    /// Where the offer stands in evaluation order, for sorting explanations.
+    var position: Int
+
     /// Why, in words: `outside window 2026-11-27 00:00–2026-11-30 23:59 Europe/Berlin (now 2026-11-26 18:00)`.
-    public var detail: String
+    public var detail: String { explanation.text }
+
+    public init(offer: String, reason: Reason, detail: String) {
+        self.init(offer: offer, reason: reason, explanation: .text(detail), position: .max)
+    }
+
+    init(offer: String, reason: Reason, explanation: RejectionExplanation, position: Int) {
+        self.offer = offer
+        self.reason = reason
+        self.explanation = explanation
+        self.position = position
+    }
+
+    public static func == (lhs: OfferRejection, rhs: OfferRejection) -> Bool {
+        lhs.offer == rhs.offer && lhs.reason == rhs.reason && lhs.detail == rhs.detail
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(offer)
+        hasher.combine(reason)
+        hasher.combine(detail)
+    }
+
+    enum CodingKeys: String, CodingKey { case offer, reason, detail }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            offer: try container.decode(String.self, forKey: .offer), reason: try container.decode(Reason.self, forKey: .reason),
+            detail: try container.decode(String.self, forKey: .detail))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(offer, forKey: .offer)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(detail, forKey: .detail)
+    }
+}
+
+/// The parts of an explanation, rendered to words on demand.
+enum RejectionExplanation: Sendable {
+    case text(String)
+    case outsideWindow(ZonedWindow, now: Instant)
+    case tier(needed: String, held: String?)
+    case shortfall(Shortfall)
+    case beatenInGroup(group: String, winner: String, saves: Money, this: Money)
+    case beatenByExclusive(winner: String, saves: Money, stacked: Money?, this: Money)
+    case stackedSaveMore(this: Money, stacked: Money)
+
+    var text: String {
+        switch self {
+        case .text(let text): text
+        case .outsideWindow(let window, let now):
+            "outside window \(window.text) (now \(ZonedWindow.localText(now, in: window.zone)))"
+        case .tier(let needed, let held): "not eligible: tier \(needed) or higher (customer is \(held ?? "in no tier"))"
+        case .shortfall(let shortfall): shortfall.text
+        case .beatenInGroup(let group, let winner, let saves, let this):
+            "group \(group): offer '\(winner)' saves more (\(saves) vs \(this))"
+        case .beatenByExclusive(let winner, let saves, let stacked, let this):
+            "beaten by exclusive offer '\(winner)' (saves \(saves), "
+                + (stacked.map { "the stackable offers together \($0))" } ?? "this offer \(this))")
+        case .stackedSaveMore(let this, let stacked):
+            "exclusive offer saves \(this); the stackable offers together save \(stacked)"
+        }
+    }
+}
+
+/// Why a discount takes nothing off a cart.
+enum Shortfall: Sendable {
+    case text(String)
+    case noMatch(LineFilter)
+    case below(minimum: Money, has: Money, LineFilter)
+
+    var text: String {
+        switch self {
+        case .text(let text): text
+        case .noMatch(let filter): "no line matches \(filter)"
+        case .below(let minimum, let has, let filter):
+            "needs \(minimum) \(filter == LineFilter() ? "in the cart" : "of \(filter)"), the cart has \(has)"
+        }
+    }
 }
 
 /// A coupon given at checkout that unlocks nothing.

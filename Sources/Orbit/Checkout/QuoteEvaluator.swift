@@ -4,7 +4,7 @@ import LuaRuntime
 /// A quote and what committing it would consume.
 struct QuoteEvaluation {
     var quote: Quote
-    /// Counters the order consumes (uses, budget, coupon uses), with their limits.
+    /// Counters the order consumes (uses, budget, coupon uses), with their limits. Empty for quotes only.
     var claims: [UsageClaim]
     /// The purchase event the order becomes: what earning rules and handlers see.
     var purchase: Event
@@ -12,6 +12,10 @@ struct QuoteEvaluation {
 
 /// Prices one cart for one customer at one instant: every offer in priority order, each explained when it does not
 /// apply; stacking resolved; points to earn and to pay with. Reads the rules and the checkout state, changes nothing.
+///
+/// Built for speed on the hot path of a checkout: declared percent and amount offers are computed from per-filter
+/// totals shared by every offer on the same filter, line amounts are worked out only for offers that can apply, and
+/// explanations are put into words only when someone reads them.
 struct QuoteEvaluator {
     let book: RuleBook
     let request: CheckoutRequest
@@ -22,15 +26,19 @@ struct QuoteEvaluator {
     /// fails where a small one passes.
     static let instructionsPerLine = 50_000
 
-    /// A candidate: an offer that passed every check, with what it would take off.
+    /// An offer that passed every check, with what it would take off.
     private struct Candidate {
         var offer: OfferRule
-        var outcome: DiscountOutcome
+        var total: Int64
+        /// Per line; nil while the offer's plan can still work them out from `total`.
+        var lineAmounts: [Int64]?
+        var multipliers: [(thousandths: Int64, filter: LineFilter)] = []
         var coupon: String?
         var note: String?
     }
 
-    func evaluate() throws -> QuoteEvaluation {
+    /// Evaluates the quote; with `forCommit`, also the claims and the purchase event a commit needs.
+    func evaluate(forCommit: Bool = false) throws -> QuoteEvaluation {
         let cart = request.cart
         try cart.validate()
         if let currency = customer.orders.first?.total.currency, currency != cart.currency {
@@ -40,22 +48,21 @@ struct QuoteEvaluator {
         guard request.points >= 0 else {
             throw CheckoutError.invalidRequest("points to pay with must be 0 or more, got \(request.points)")
         }
-        let calculator = DiscountCalculator(cart: cart)
-        let view = CustomerView(customer: customer, now: now, tier: book.currentTier(of: customer), book: book)
-        let cartView = CartView(cart: cart)
-        var session = LuaSession(book: book, view: view, cartView: cartView, lines: cart.lines.count)
-
+        var calculator = DiscountCalculator(cart: cart, filterSlots: book.checkout.filterSlotCount)
+        var session = LuaSession(book: book, customer: customer, now: now, cart: cart)
         var rejections: [OfferRejection] = []
         var candidates: [Candidate] = []
         let (coupons, couponRejections) = couponsByOffer()
         for offer in book.checkout.offers {
             do {
-                switch try consider(offer, coupon: coupons[offer.name], calculator: calculator, session: &session) {
+                switch try consider(
+                    offer, coupon: coupons.isEmpty ? nil : coupons[offer.name], calculator: &calculator, session: &session)
+                {
                 case .success(let candidate): candidates.append(candidate)
                 case .failure(let rejection): rejections.append(rejection)
                 }
             } catch {
-                rejections.append(OfferRejection(offer: offer.name, reason: .ruleFailed, detail: "\(error)"))
+                rejections.append(reject(offer, .ruleFailed, .text("\(error)")))
             }
         }
         var referrer: String?
@@ -67,84 +74,114 @@ struct QuoteEvaluator {
             case .failure(let rejection): rejections.append(rejection)
             }
         }
-        let winners = resolveStacking(candidates, rejections: &rejections)
+        let winners = resolveStacking(candidates, calculator: calculator, rejections: &rejections)
         if !winners.contains(where: { $0.offer.name == ReferralProgramme.offerName }) { referrer = nil }
         return try finish(
-            winners, rejections: rejections, couponRejections: couponRejections, referrer: referrer, calculator: calculator)
+            winners, rejections: rejections, couponRejections: couponRejections, referrer: referrer,
+            calculator: calculator, forCommit: forCommit)
     }
+
+    private func reject(_ offer: OfferRule, _ reason: OfferRejection.Reason, _ explanation: RejectionExplanation)
+        -> OfferRejection
+    {
+        OfferRejection(offer: offer.name, reason: reason, explanation: explanation, position: offer.position)
+    }
+
+    private func money(_ amount: Int64) -> Money { Money(minorUnits: amount, currency: request.cart.currency) }
 
     // MARK: One offer
 
     private func consider(
-        _ offer: OfferRule, coupon: Result<String, OfferRejection>?, calculator: DiscountCalculator,
+        _ offer: OfferRule, coupon: Result<String, OfferRejection>?, calculator: inout DiscountCalculator,
         session: inout LuaSession
     ) throws -> Result<Candidate, OfferRejection> {
-        func reject(_ reason: OfferRejection.Reason, _ detail: String) -> Result<Candidate, OfferRejection> {
-            .failure(OfferRejection(offer: offer.name, reason: reason, detail: detail))
-        }
         if let window = offer.window, !window.contains(now) {
-            return reject(.outsideWindow, "outside window \(window.text) (now \(session.localNow(in: window.zone)))")
+            return .failure(reject(offer, .outsideWindow, .outsideWindow(window, now: now)))
         }
         if offer.currency != request.cart.currency {
-            return reject(.currency, "the offer is in \(offer.currency), the cart in \(request.cart.currency)")
+            return .failure(
+                reject(offer, .currency, .text("the offer is in \(offer.currency), the cart in \(request.cart.currency)")))
         }
         var couponCode: String?
         if offer.requiresCoupon {
             switch coupon {
-            case nil: return reject(.couponRequired, "needs a coupon")
-            case .failure(let rejection)?: return .failure(rejection)
+            case nil: return .failure(reject(offer, .couponRequired, .text("needs a coupon")))
+            case .failure(var rejection)?:
+                rejection.position = offer.position
+                return .failure(rejection)
             case .success(let code)?: couponCode = code
             }
         }
-        if let reason = try ineligibility(of: offer, session: &session) { return reject(.notEligible, "not eligible: \(reason)") }
-        if let reason = capReached(offer) { return reject(.capReached, reason) }
+        if let reason = try ineligibility(of: offer, session: &session) {
+            return .failure(reject(offer, .notEligible, reason))
+        }
+        if let reason = capReached(offer) { return .failure(reject(offer, .capReached, .text(reason))) }
         var remainingBudget: Int64?
         if let budget = offer.budget {
             let left = budget - state.used(UsageKey.offerDiscount(offer.name))
-            guard left > 0 else {
-                return reject(.budgetSpent, "budget of \(money(budget)) spent")
-            }
+            guard left > 0 else { return .failure(reject(offer, .budgetSpent, .text("budget of \(money(budget)) spent"))) }
             remainingBudget = left
         }
-        var outcome: DiscountOutcome
-        switch offer.discount {
-        case .fixed(let rules): outcome = calculator.outcome(of: rules)
-        case .computed(let function):
-            let rules = try session.discount(function, offer: offer)
-            outcome = rules.isEmpty ? calculator.outcome(of: []) : calculator.outcome(of: rules)
-            if rules.isEmpty { outcome.shortfall = "discount() gave no discount for this cart" }
+        var candidate: Candidate
+        if let plan = offer.plan {
+            switch plan.discount(matched: calculator.matched(plan.filter, slot: offer.filterSlot), currency: request.cart.currency) {
+            case .failure(let error): return .failure(reject(offer, .noDiscount, .shortfall(error.shortfall)))
+            case .success(let amount):
+                if amount == 0 { return .failure(reject(offer, .noDiscount, .text("the discount rounds to nothing"))) }
+                candidate = Candidate(offer: offer, total: amount, coupon: couponCode)
+            }
+        } else {
+            let outcome: DiscountOutcome
+            switch offer.discount {
+            case .fixed(let rules): outcome = calculator.outcome(of: rules)
+            case .computed(let function):
+                let rules = try session.discount(function, offer: offer)
+                if rules.isEmpty {
+                    return .failure(reject(offer, .noDiscount, .text("discount() gave no discount for this cart")))
+                }
+                outcome = calculator.outcome(of: rules)
+            }
+            if outcome.isEmpty {
+                return .failure(reject(offer, .noDiscount, .shortfall(outcome.shortfall ?? .text("nothing to take off"))))
+            }
+            candidate = Candidate(
+                offer: offer, total: outcome.total, lineAmounts: outcome.lineAmounts, multipliers: outcome.multipliers,
+                coupon: couponCode)
         }
-        if outcome.isEmpty { return reject(.noDiscount, outcome.shortfall ?? "nothing to take off") }
-        var note: String?
-        if let left = remainingBudget, outcome.total > left {
-            outcome.lineAmounts = DiscountCalculator.spread(
-                left, weights: outcome.lineAmounts, over: Array(outcome.lineAmounts.indices))
-            note = "budget nearly spent: \(money(left)) left"
+        if let left = remainingBudget, candidate.total > left {
+            let amounts = lines(of: candidate, calculator: calculator)
+            candidate.lineAmounts = DiscountCalculator.spread(left, weights: amounts.map { $0 > 0 ? $0 : -1 })
+            candidate.total = left
+            candidate.note = "budget nearly spent: \(money(left)) left"
         }
-        return .success(Candidate(offer: offer, outcome: outcome, coupon: couponCode, note: note))
+        return .success(candidate)
     }
 
-    /// The first eligibility condition the customer fails, in words; nil when eligible.
-    private func ineligibility(of offer: OfferRule, session: inout LuaSession) throws -> String? {
+    /// The candidate's amount per line, worked out from its plan when it has none yet.
+    private func lines(of candidate: Candidate, calculator: DiscountCalculator) -> [Int64] {
+        if let amounts = candidate.lineAmounts { return amounts }
+        return calculator.spread(candidate.total, over: candidate.offer.plan!.filter)
+    }
+
+    /// The first eligibility condition the customer fails; nil when eligible.
+    private func ineligibility(of offer: OfferRule, session: inout LuaSession) throws -> RejectionExplanation? {
         let rules = offer.eligibility
         if rules.firstOrderOnly, customer.orderCount > 0 {
-            return "first order only (customer has \(customer.orderCount) orders)"
+            return .text("not eligible: first order only (customer has \(customer.orderCount) orders)")
         }
         if let minimum = rules.minimumOrders, customer.orderCount < minimum {
-            return "needs \(minimum) orders before (customer has \(customer.orderCount))"
+            return .text("not eligible: needs \(minimum) orders before (customer has \(customer.orderCount))")
         }
         if let tier = rules.minimumTier, let needed = book.tiers.firstIndex(where: { $0.name == tier }) {
             let held = customer.tier.flatMap { name in book.tiers.firstIndex { $0.name == name } }
-            if held.map({ $0 < needed }) ?? true {
-                return "tier \(tier) or higher (customer is \(customer.tier ?? "in no tier"))"
-            }
+            if held.map({ $0 < needed }) ?? true { return .tier(needed: tier, held: customer.tier) }
         }
         if let segment = rules.segment, try !book.isMember(session.view, of: segment) {
-            return "segment \(segment) (customer is not in it)"
+            return .text("not eligible: segment \(segment) (customer is not in it)")
         }
         if let function = rules.function {
             let (eligible, reason) = try session.eligible(function, offer: offer)
-            if !eligible { return reason ?? "eligible() returned false (\(offer.location))" }
+            if !eligible { return .text("not eligible: " + (reason ?? "eligible() returned false (\(offer.location))")) }
         }
         return nil
     }
@@ -158,8 +195,7 @@ struct QuoteEvaluator {
             return "cap reached: \(cap) uses in total"
         }
         if let (period, cap) = offer.perPeriod {
-            let zone = offer.window?.zone ?? .gmt
-            let key = period.key(of: now, in: zone)
+            let key = period.key(of: now, in: offer.zone)
             if state.used(UsageKey.offerPeriod(offer.name, period, key)) >= cap {
                 return "cap reached: \(cap) per \(period.rawValue) (\(key))"
             }
@@ -226,110 +262,143 @@ struct QuoteEvaluator {
             return reject(.notEligible, "not eligible: first order only (customer has \(customer.orderCount) orders)")
         }
         let outcome = calculator.outcome(of: programme.refereeDiscount)
-        if outcome.isEmpty { return reject(.noDiscount, outcome.shortfall ?? "nothing to take off") }
+        if outcome.isEmpty { return reject(.noDiscount, (outcome.shortfall ?? .text("nothing to take off")).text) }
         let offer = OfferRule(
             name: name, title: "Referral discount", window: nil, eligibility: .init(), discount: .fixed(programme.refereeDiscount),
             priority: 0, stacking: .stackable, perCustomer: nil, totalUses: nil, perPeriod: nil, budget: nil,
             currency: request.cart.currency, requiresCoupon: false, restoreOnRefund: true, location: programme.location)
-        return .success((Candidate(offer: offer, outcome: outcome, coupon: nil, note: nil), referrer))
+        offer.position = book.checkout.offers.count
+        return .success(
+            (Candidate(offer: offer, total: outcome.total, lineAmounts: outcome.lineAmounts, multipliers: outcome.multipliers), referrer))
     }
 
     // MARK: Stacking
 
     /// Groups keep their best offer; then the best exclusive offer competes with the sum of the stackable ones (as
-    /// far as the lines can take it) and the larger saving wins (the stackable offers on a tie).
-    private func resolveStacking(_ candidates: [Candidate], rejections: inout [OfferRejection]) -> [Candidate] {
-        var bestOfGroup: [String: Candidate] = [:]
-        for candidate in candidates {
+    /// far as the lines can take it: together, offers never take a line below zero) and the larger saving wins (the
+    /// stackable offers on a tie). Returns the winners with their line amounts fitted.
+    private func resolveStacking(
+        _ candidates: [Candidate], calculator: DiscountCalculator, rejections: inout [OfferRejection]
+    ) -> [Candidate] {
+        var bestOfGroup: [String: Int] = [:]
+        for (index, candidate) in candidates.enumerated() {
             guard case .group(let group) = candidate.offer.stacking else { continue }
-            if let best = bestOfGroup[group], best.outcome.total >= candidate.outcome.total { continue }
-            bestOfGroup[group] = candidate
+            if let best = bestOfGroup[group], candidates[best].total >= candidate.total { continue }
+            bestOfGroup[group] = index
         }
         var stackable: [Candidate] = []
         var exclusive: Candidate?
         var exclusives: [Candidate] = []
-        for candidate in candidates {
+        for (index, candidate) in candidates.enumerated() {
             switch candidate.offer.stacking {
             case .stackable: stackable.append(candidate)
             case .group(let group):
-                let best = bestOfGroup[group]!
-                if best.offer.name == candidate.offer.name {
+                let best = candidates[bestOfGroup[group]!]
+                if bestOfGroup[group] == index {
                     stackable.append(candidate)
                 } else {
                     rejections.append(
-                        OfferRejection(
-                            offer: candidate.offer.name, reason: .beatenInGroup,
-                            detail: "group \(group): offer '\(best.offer.name)' saves more (\(money(best.outcome.total)) "
-                                + "vs \(money(candidate.outcome.total)))"))
+                        reject(
+                            candidate.offer, .beatenInGroup,
+                            .beatenInGroup(
+                                group: group, winner: best.offer.name, saves: money(best.total), this: money(candidate.total))))
                 }
             case .exclusive:
                 exclusives.append(candidate)
-                if exclusive.map({ candidate.outcome.total > $0.outcome.total }) ?? true { exclusive = candidate }
+                if exclusive.map({ candidate.total > $0.total }) ?? true { exclusive = candidate }
             }
         }
-        // What the stack really saves: together, offers cannot take a line below zero.
-        var room = DiscountCalculator(cart: request.cart).lineTotals
+        var room = calculator.lineTotals
         var stacked: Int64 = 0
-        for candidate in stackable {
-            let amounts = Self.fit(candidate.outcome.lineAmounts, into: room)
-            for index in amounts.indices { room[index] -= amounts[index] }
-            stacked += amounts.reduce(0, +)
-        }
-        if let best = exclusive, best.outcome.total > stacked {
-            for candidate in stackable + exclusives where candidate.offer.name != best.offer.name {
-                rejections.append(
-                    OfferRejection(
-                        offer: candidate.offer.name, reason: .beatenByExclusive,
-                        detail: "beaten by exclusive offer '\(best.offer.name)' (saves \(money(best.outcome.total)), "
-                            + (candidate.offer.stacking == .exclusive
-                                ? "this offer \(money(candidate.outcome.total)))"
-                                : "the stackable offers together \(money(stacked)))")))
+        for index in stackable.indices {
+            let amounts = Self.fit(lines(of: stackable[index], calculator: calculator), into: &room)
+            let fitted = amounts.reduce(0, +)
+            if fitted < stackable[index].total {
+                stackable[index].note = stackable[index].note ?? "reduced: other offers already took its lines to zero"
             }
-            return [best]
+            stackable[index].lineAmounts = amounts
+            stackable[index].total = fitted
+            stacked += fitted
+        }
+        if let best = exclusive, best.total > stacked {
+            for candidate in stackable + exclusives where candidate.offer !== best.offer {
+                let isExclusive = candidate.offer.stacking == .exclusive
+                rejections.append(
+                    reject(
+                        candidate.offer, .beatenByExclusive,
+                        .beatenByExclusive(
+                            winner: best.offer.name, saves: money(best.total), stacked: isExclusive ? nil : money(stacked),
+                            this: money(candidate.total))))
+            }
+            var winner = best
+            winner.lineAmounts = lines(of: best, calculator: calculator)
+            return [winner]
         }
         for candidate in exclusives {
             rejections.append(
-                OfferRejection(
-                    offer: candidate.offer.name, reason: .stackedOffersSaveMore,
-                    detail: "exclusive offer saves \(money(candidate.outcome.total)); the stackable offers together "
-                        + "save \(money(stacked))"))
+                reject(candidate.offer, .stackedOffersSaveMore, .stackedSaveMore(this: money(candidate.total), stacked: money(stacked))))
         }
         return stackable
+    }
+
+    /// Line amounts capped by what is left of each line (`room`, updated); what a full line cannot take goes to the
+    /// offer's other lines with room left, in proportion to that room.
+    static func fit(_ wanted: [Int64], into room: inout [Int64]) -> [Int64] {
+        var amounts = wanted
+        var leftover: Int64 = 0
+        for index in amounts.indices where amounts[index] > room[index] {
+            leftover += amounts[index] - room[index]
+            amounts[index] = room[index]
+        }
+        while leftover > 0 {
+            let space = room.indices.map { wanted[$0] > 0 ? room[$0] - amounts[$0] : -1 }
+            let available = space.reduce(Int64(0)) { $0 + max(0, $1) }
+            guard available > 0 else { break }
+            let extra = DiscountCalculator.spread(min(leftover, available), weights: space)
+            var given: Int64 = 0
+            for index in amounts.indices where space[index] > 0 {
+                let taken = min(extra[index], space[index])
+                amounts[index] += taken
+                given += taken
+            }
+            guard given > 0 else { break }
+            leftover -= given
+        }
+        for index in room.indices { room[index] -= amounts[index] }
+        return amounts
     }
 
     // MARK: Totals and points
 
     private func finish(
         _ winners: [Candidate], rejections: [OfferRejection], couponRejections: [CouponRejection], referrer: String?,
-        calculator: DiscountCalculator
+        calculator: DiscountCalculator, forCommit: Bool
     ) throws -> QuoteEvaluation {
         let cart = request.cart
         var remaining = calculator.lineTotals
         var applied: [AppliedOffer] = []
+        applied.reserveCapacity(winners.count)
         var claims: [UsageClaim] = []
         var multipliers: [(index: Int, thousandths: Int64, filter: LineFilter)] = []
         for winner in winners {
-            var note = winner.note
-            let amounts = Self.fit(winner.outcome.lineAmounts, into: remaining)
-            if amounts.reduce(0, +) < winner.outcome.total {
-                note = note ?? "reduced: the lines it covers were already discounted by other offers"
-            }
+            let amounts = winner.lineAmounts ?? []
             var lines: [LineDiscount] = []
             for (index, amount) in amounts.enumerated() where amount > 0 {
                 remaining[index] -= amount
                 lines.append(LineDiscount(line: index + 1, amount: amount))
             }
-            let total = amounts.reduce(0, +)
-            for multiplier in winner.outcome.multipliers {
+            let note = winner.note
+            for multiplier in winner.multipliers {
                 multipliers.append((applied.count, multiplier.thousandths, multiplier.filter))
             }
             applied.append(
                 AppliedOffer(
-                    offer: winner.offer.name, title: winner.offer.title, discount: total, lines: lines, extraPoints: 0,
-                    coupon: winner.coupon, note: note))
-            claims += self.claims(for: winner.offer, discount: total, coupon: winner.coupon)
+                    offer: winner.offer.name, title: winner.offer.title, discount: winner.total, lines: lines,
+                    extraPoints: 0, coupon: winner.coupon, note: note))
+            if forCommit { claims += self.claims(for: winner.offer, discount: winner.total, coupon: winner.coupon) }
         }
         var quoted: [QuotedLine] = []
+        quoted.reserveCapacity(cart.lines.count)
         for (index, line) in cart.lines.enumerated() {
             let total = calculator.lineTotals[index]
             quoted.append(
@@ -342,12 +411,14 @@ struct QuoteEvaluator {
         let (redeem, value) = try pointsPayment(total: total)
         var purchase = Event(
             id: "order", type: "purchase", customerID: customer.id, at: now,
-            total: Money(minorUnits: total - value, currency: cart.currency), items: cart.lines,
-            data: [
+            total: Money(minorUnits: total - value, currency: cart.currency), items: cart.lines)
+        if forCommit || book.handlesEvents(of: "purchase") {
+            purchase.data = [
                 "discount": .integer(subtotal - total), "points_redeemed": .integer(redeem),
                 "offers": .array(applied.map { .string($0.offer) }),
-            ])
-        if let referrer { purchase.data["referrer"] = .string(referrer) }
+            ]
+            if let referrer { purchase.data["referrer"] = .string(referrer) }
+        }
         let basePoints = try pointsEarned(by: purchase)
         var extra: Int64 = 0
         for multiplier in multipliers {
@@ -361,35 +432,10 @@ struct QuoteEvaluator {
         }
         let quote = Quote(
             customerID: customer.id, at: now, currency: cart.currency, lines: quoted, applied: applied,
-            notApplied: ordered(rejections), rejectedCoupons: couponRejections, subtotal: subtotal,
-            discount: subtotal - total, total: total, pointsToEarn: basePoints + extra, pointsToRedeem: redeem,
-            pointsValue: value, totalDue: total - value, referrer: referrer)
+            notApplied: rejections.sorted { $0.position < $1.position }, rejectedCoupons: couponRejections,
+            subtotal: subtotal, discount: subtotal - total, total: total, pointsToEarn: basePoints + extra,
+            pointsToRedeem: redeem, pointsValue: value, totalDue: total - value, referrer: referrer)
         return QuoteEvaluation(quote: quote, claims: claims, purchase: purchase)
-    }
-
-    /// Line amounts capped by what is left of each line; what a capped line cannot take goes to the offer's other
-    /// lines with room left, in proportion to that room.
-    static func fit(_ wanted: [Int64], into remaining: [Int64]) -> [Int64] {
-        var amounts = zip(wanted, remaining).map { min($0, $1) }
-        var leftover = wanted.reduce(0, +) - amounts.reduce(0, +)
-        while leftover > 0 {
-            let open = wanted.indices.filter { wanted[$0] > 0 && remaining[$0] > amounts[$0] }
-            guard !open.isEmpty else { break }
-            let room = remaining.indices.map { remaining[$0] - amounts[$0] }
-            let extra = DiscountCalculator.spread(min(leftover, open.reduce(0) { $0 + room[$1] }), weights: room, over: open)
-            for index in open { amounts[index] += min(extra[index], room[index]) }
-            let given = open.reduce(Int64(0)) { $0 + min(extra[$1], room[$1]) }
-            guard given > 0 else { break }
-            leftover -= given
-        }
-        return amounts
-    }
-
-    /// Rejections in the order offers are considered (priority, then name), the referral last.
-    private func ordered(_ rejections: [OfferRejection]) -> [OfferRejection] {
-        let position = Dictionary(
-            uniqueKeysWithValues: book.checkout.offers.enumerated().map { ($0.element.name, $0.offset) })
-        return rejections.sorted { (position[$0.offer] ?? .max) < (position[$1.offer] ?? .max) }
     }
 
     /// The counters an applied offer consumes, each with its limit.
@@ -403,7 +449,7 @@ struct QuoteEvaluator {
             claims.append(UsageClaim(key: UsageKey.offerCustomer(offer.name, customer.id), amount: 1, limit: cap, offer: offer.name))
         }
         if let (period, cap) = offer.perPeriod {
-            let key = period.key(of: now, in: offer.window?.zone ?? .gmt)
+            let key = period.key(of: now, in: offer.zone)
             claims.append(UsageClaim(key: UsageKey.offerPeriod(offer.name, period, key), amount: 1, limit: cap, offer: offer.name))
         }
         if let code = coupon, let definition = state.coupons[code] ?? book.checkout.declaredCoupons[code]?.coupon {
@@ -438,39 +484,38 @@ struct QuoteEvaluator {
             if case .awardPoints(let points, _) = proposed.effect { total + points } else { total }
         }
     }
-
-    private func money(_ amount: Int64) -> Money { Money(minorUnits: amount, currency: request.cart.currency) }
 }
 
 /// Calls a quote makes into Lua: the customer and cart userdata made once, on first use, and every call under an
 /// instruction budget that grows with the cart.
 struct LuaSession {
     let book: RuleBook
-    let view: CustomerView
-    let cartView: CartView
-    let lines: Int
+    let customer: Customer
+    let now: Instant
+    let cart: Cart
+    private var customerView: CustomerView?
     private var references: (customer: LuaReference, cart: LuaReference)?
-    /// The quote's instant as local time, per zone (explanations of windows).
-    private var localTimes: [String: String] = [:]
 
-    init(book: RuleBook, view: CustomerView, cartView: CartView, lines: Int) {
+    init(book: RuleBook, customer: Customer, now: Instant, cart: Cart) {
         self.book = book
-        self.view = view
-        self.cartView = cartView
-        self.lines = lines
+        self.customer = customer
+        self.now = now
+        self.cart = cart
     }
 
-    /// The quote's instant as local time in `zone`, computed once per zone.
-    mutating func localNow(in zone: TimeZone) -> String {
-        if let text = localTimes[zone.identifier] { return text }
-        let text = ZonedWindow.localText(view.now, in: zone)
-        localTimes[zone.identifier] = text
-        return text
+    /// The customer as rules see them, made on first use (segments and functions need it; declared offers do not).
+    var view: CustomerView {
+        mutating get {
+            if let customerView { return customerView }
+            let made = CustomerView(customer: customer, now: now, tier: book.currentTier(of: customer), book: book)
+            customerView = made
+            return made
+        }
     }
 
     private mutating func objects() throws -> (customer: LuaReference, cart: LuaReference) {
         if let references { return references }
-        let made = (try book.luaObject(for: view), try book.lua.reference(to: cartView, as: book.cartType))
+        let made = (try book.luaObject(for: view), try book.lua.reference(to: CartView(cart: cart), as: book.cartType))
         references = made
         return made
     }
@@ -510,7 +555,7 @@ struct LuaSession {
     private func call<T>(_ offer: OfferRule, _ function: String, _ body: () throws -> T) throws -> T {
         let lua = book.lua
         let limits = lua.limits
-        lua.limits.instructions = limits.instructions + lines * QuoteEvaluator.instructionsPerLine
+        lua.limits.instructions = limits.instructions + cart.lines.count * QuoteEvaluator.instructionsPerLine
         defer { lua.limits = limits }
         do {
             return try body()

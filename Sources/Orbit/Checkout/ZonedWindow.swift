@@ -26,6 +26,8 @@ public struct ZonedWindow: Hashable, Sendable {
         text = "\(from)–\(to) \(zoneName)"
     }
 
+    static let utc = TimeZone(identifier: "UTC")!
+
     /// Whether `instant` is inside the window.
     public func contains(_ instant: Instant) -> Bool { instant >= from && instant <= through }
 

@@ -52,7 +52,7 @@ extension Engine {
         let customer = current(request.customerID, in: batch) ?? newCustomer(request.customerID, at: now)
         let evaluation = try QuoteEvaluator(
             book: rules, request: request, customer: customer, now: now, state: checkoutState
-        ).evaluate()
+        ).evaluate(forCommit: true)
         let quote = evaluation.quote
         if let rejected = quote.rejectedCoupons.first {
             throw CheckoutError.couponRejected(code: rejected.code, reason: rejected.detail)

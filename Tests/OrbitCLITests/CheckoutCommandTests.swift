@@ -42,7 +42,7 @@ struct CheckoutCommandTests {
         #expect((secondReceipt?["quote"] as? [String: Any])?["total_due"] as? Int == 7120)
         let conflict = try OrbitBinary.run(arguments + ["examples/offers/carts/cleo.json", "--customer", "ben"])
         #expect(conflict.status == 1)
-        #expect(conflict.errors == "error: order conflict: order 'o-1' was committed before with a different customer or cart\n")
+        #expect(conflict.errors == "error: order conflict: order 'o-1' was committed before with a different customer, cart, coupons or points\n")
     }
 
     @Test("bad carts and refunds: a clear error, exit status 1, nothing changed")

@@ -81,4 +81,21 @@ struct CheckoutConcurrencyTests {
             #expect(try await store.totals().customers == 1)
         }
     }
+
+    @Test("the same order id at once on two engines: one commits, the other gets its receipt")
+    func sameOrderTwoEngines() async throws {
+        try await withTemporaryDirectory { directory in
+            let engines = try Self.engines(at: databasePath(in: directory))
+            let basket = Self.basket("anna")
+            let results = await withTaskGroup(of: String.self) { group in
+                for engine in engines {
+                    group.addTask {
+                        do { return "new=\(try await engine.commit(orderID: "o-1", basket).isNew)" } catch { return "\(error)" }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.sorted() == ["new=false", "new=true"])
+        }
+    }
 }

@@ -27,7 +27,7 @@ struct CommitTests {
         #expect(!again.isNew)
         #expect(again.quote == first.quote)
         #expect(try await fixture.engine.customer("anna")?.pointsBalance == 90)
-        await #expect(throws: CheckoutError.orderConflict("order 'o-1' was committed before with a different customer or cart")) {
+        await #expect(throws: CheckoutError.orderConflict("order 'o-1' was committed before with a different customer, cart, coupons or points")) {
             try await fixture.engine.commit(orderID: "o-1", request("anna", cart(("A1", "shoes", 3, 5000))))
         }
         // per_customer = 1: the second order of anna gets no discount, and says why.
@@ -209,5 +209,79 @@ struct CommitTests {
             try await fixture.engine.commit(orderID: "o-anna", request("anna", basket), expectedTotal: quoted.totalDue)
         }
         #expect(try await fixture.engine.customer("anna") == nil)
+    }
+
+    @Test("the same order id committed twice at once: one commit, the other gets its receipt")
+    func concurrentSameOrderID() async throws {
+        let fixture = try EngineFixture(["rules/offers.lua": #"offer "ten" { discount = percent_off(10) }"#])
+        let order = request("anna", cart(("A1", "shoes", 2, 5000)))
+        let results = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    do { return "new=\(try await fixture.engine.commit(orderID: "o-1", order).isNew)" } catch { return "\(error)" }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.sorted() == ["new=false", "new=true"])
+        #expect(try await fixture.engine.customer("anna")?.orderCount == 1)
+    }
+
+    @Test("a retry of an order id with other coupons or points is a conflict, not the first receipt")
+    func retryWithOtherCoupons() async throws {
+        let fixture = try EngineFixture([
+            "rules/offers.lua": #"offer "w" { coupon = true, discount = amount_off(eur(1)) } coupon "W" { offer = "w", uses = 9 }"#
+        ])
+        _ = try await fixture.engine.commit(orderID: "o-1", request("anna", cart(("A", "x", 1, 1000))))
+        await #expect(throws: CheckoutError.self) {
+            try await fixture.engine.commit(orderID: "o-1", request("anna", cart(("A", "x", 1, 1000)), coupons: ["W"]))
+        }
+    }
+
+    @Test("overlapping stackable offers are counted as far as the lines go when they compete with an exclusive one")
+    func stackCountedAfterLineCaps() async throws {
+        let fixture = try EngineFixture([
+            "rules/offers.lua": """
+            offer "a" { discount = percent_off(80, { category = "shoes" }) }
+            offer "b" { discount = percent_off(80, { category = "shoes" }) }
+            offer "c" { discount = percent_off(70), exclusive = true }
+            """
+        ])
+        let quote = try await fixture.engine.quote(request("x", cart(("S", "shoes", 1, 10000), ("T", "shirts", 1, 10000))))
+        // The stack really gives 100 € (a line cannot go below zero); the exclusive offer gives 140 €.
+        #expect(quote.applied.map(\.offer) == ["c"])
+        #expect(quote.discount == 14000)
+    }
+
+    @Test("a partial refund keeps the referral reward pending; the referral discount has no budget to restore")
+    func partialRefundKeepsReferral() async throws {
+        let fixture = try EngineFixture([
+            "rules/referral.lua": """
+            referral { referee = { discount = percent_off(10) }, referrer = { points = 500, after_days = 14 } }
+            """
+        ])
+        _ = try await fixture.engine.ingest(Event(id: "s-1", type: "signup", customerID: "anna", at: at("2026-01-01T00:00:00Z")))
+        let code = try #require(try await fixture.engine.customer("anna")?.referralCode)
+        _ = try await fixture.engine.commit(
+            orderID: "o-ben", request("ben", cart(("A", "x", 1, 1000), ("B", "y", 1, 100)), referral: code))
+        let refund = try await fixture.engine.refund(orderID: "o-ben", refundID: "r-1", lines: [RefundLine(line: 2, qty: 1)])
+        #expect(!refund.referralCancelled)
+        #expect(await fixture.store.usage(keys: ["offer/referral/discount"]).isEmpty)
+        try await fixture.engine.advance(to: at("2026-01-16T00:00:00Z"))
+        #expect(try await fixture.engine.customer("anna")?.pointsBalance == 500)
+    }
+
+    @Test("paying with points takes no more points than the value they pay")
+    func pointsRounding() async throws {
+        let fixture = try EngineFixture([
+            "rules/points.lua": """
+            earn "welcome" { on = "signup", points = 5000 }
+            pay_with_points { points = 1000, worth = eur(1) }
+            """
+        ])
+        _ = try await fixture.engine.ingest(Event(id: "s-1", type: "signup", customerID: "anna", at: at("2026-01-01T00:00:00Z")))
+        let quote = try await fixture.engine.quote(request("anna", cart(("A", "x", 1, 2000)), points: 1005))
+        #expect(quote.pointsValue == 100)
+        #expect(quote.pointsToRedeem == 1000)
     }
 }

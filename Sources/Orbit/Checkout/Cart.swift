@@ -38,7 +38,7 @@ public struct Cart: Hashable, Sendable, Codable {
     /// Line totals (unit price × quantity), in line order.
     var lineTotals: [Int64] { lines.map { $0.price * $0.quantity } }
 
-    /// A canonical text of the cart, so that the same order id with a different cart is recognised.
+    /// A canonical text of the cart.
     var fingerprint: String {
         var text = currency.code
         for line in lines {

@@ -212,32 +212,56 @@ struct DiscountCalculator {
 
     /// `amount` spread over the lines `filter` matches, in proportion to their totals.
     func spread(_ amount: Int64, over filter: LineFilter) -> [Int64] {
-        var weights = lineTotals
-        for index in cart.lines.indices where !filter.matches(cart.lines[index]) { weights[index] = -1 }
-        return Self.spread(amount, weights: weights)
+        Self.spread(amount, weights: lineTotals) { filter.matches(cart.lines[$0]) }
     }
 
     /// `amount` split over the lines whose weight is 0 or more, in proportion to the weights, summing exactly to
     /// `amount` (largest remainder; earlier lines first on ties).
     static func spread(_ amount: Int64, weights: [Int64]) -> [Int64] {
+        spread(amount, weights: weights) { weights[$0] >= 0 }
+    }
+
+    /// `amount` split over the lines `includes` accepts, in proportion to `weights`, summing exactly to `amount`:
+    /// each line gets its share rounded down, and the minor units left go one each to the lines with the largest
+    /// remainders (earlier lines first on ties).
+    static func spread(_ amount: Int64, weights: [Int64], includes: (Int) -> Bool) -> [Int64] {
         var amounts = Array(repeating: Int64(0), count: weights.count)
-        guard amount > 0, let first = weights.firstIndex(where: { $0 >= 0 }) else { return amounts }
-        let total = weights.reduce(Int64(0)) { $0 + max(0, $1) }
+        guard amount > 0 else { return amounts }
+        var total: Int64 = 0
+        var first: Int?
+        for index in weights.indices where includes(index) {
+            total += max(0, weights[index])
+            if first == nil { first = index }
+        }
+        guard let first else { return amounts }
         guard total > 0 else {
             amounts[first] = amount
             return amounts
         }
         var given: Int64 = 0
-        var remainders: [(index: Int, remainder: Int64)] = []
-        for index in weights.indices where weights[index] >= 0 {
-            let (quotient, rest) = total.dividingFullWidth(amount.multipliedFullWidth(by: weights[index]))
+        // Remainders are computed again below, for the few lines that get a unit more.
+        for index in weights.indices where includes(index) {
+            let quotient = total.dividingFullWidth(amount.multipliedFullWidth(by: max(0, weights[index]))).quotient
             amounts[index] = quotient
             given += quotient
-            if rest > 0 { remainders.append((index, rest)) }
         }
-        if given < amount {
-            remainders.sort { $0.remainder > $1.remainder || ($0.remainder == $1.remainder && $0.index < $1.index) }
-            for entry in remainders.prefix(Int(amount - given)) { amounts[entry.index] += 1 }
+        var left = amount - given
+        guard left > 0 else { return amounts }
+        var received = Array(repeating: false, count: weights.count)
+        while left > 0 {
+            var best = -1
+            var bestRemainder: Int64 = -1
+            for index in weights.indices where includes(index) && !received[index] {
+                let remainder = total.dividingFullWidth(amount.multipliedFullWidth(by: max(0, weights[index]))).remainder
+                if remainder > bestRemainder {
+                    best = index
+                    bestRemainder = remainder
+                }
+            }
+            guard best >= 0 else { break }
+            amounts[best] += 1
+            received[best] = true
+            left -= 1
         }
         return amounts
     }

@@ -152,4 +152,6 @@ struct PointsPayment {
     func value(of count: Int64) -> Int64 { count * worth / points }
     /// The most points whose value does not exceed `amount`.
     func points(worth amount: Int64) -> Int64 { amount * points / worth }
+    /// The fewest points whose value reaches `amount`.
+    func points(toPay amount: Int64) -> Int64 { (amount * points + worth - 1) / worth }
 }

@@ -4,8 +4,9 @@ public struct OrderRecord: Hashable, Sendable, Codable {
     public var orderID: String
     public var customerID: String
     public var at: Instant
-    /// The cart as committed, to recognise the same order id with a different cart.
-    public var cartFingerprint: String
+    /// The request as committed (cart, coupons, points, referral code), to recognise the same order id with a
+    /// different request.
+    public var requestFingerprint: String
     public var quote: Quote
     /// Counters the order consumed (given back, in part or whole, by refunds).
     public var claims: [UsageClaim]

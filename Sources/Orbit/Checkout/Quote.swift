@@ -17,6 +17,13 @@ public struct CheckoutRequest: Hashable, Sendable, Codable {
     }
 }
 
+extension CheckoutRequest {
+    /// A canonical text of the request, so that the same order id with a different request is recognised.
+    var fingerprint: String {
+        "\(cart.fingerprint)|coupons:\(coupons.sorted().joined(separator: ","))|points:\(points)|referral:\(referralCode ?? "")"
+    }
+}
+
 /// A priced cart: what every line costs after discounts, which offers applied and why every other offer did not,
 /// and the points the order earns and spends. Amounts are minor units of `currency`.
 public struct Quote: Hashable, Sendable, Codable {

@@ -344,6 +344,10 @@ struct QuoteEvaluator {
     /// Line amounts capped by what is left of each line (`room`, updated); what a full line cannot take goes to the
     /// offer's other lines with room left, in proportion to that room.
     static func fit(_ wanted: [Int64], into room: inout [Int64]) -> [Int64] {
+        if !wanted.indices.contains(where: { wanted[$0] > room[$0] }) {
+            for index in room.indices { room[index] -= wanted[index] }
+            return wanted
+        }
         var amounts = wanted
         var leftover: Int64 = 0
         for index in amounts.indices where amounts[index] > room[index] {
@@ -432,10 +436,16 @@ struct QuoteEvaluator {
         }
         let quote = Quote(
             customerID: customer.id, at: now, currency: cart.currency, lines: quoted, applied: applied,
-            notApplied: rejections.sorted { $0.position < $1.position }, rejectedCoupons: couponRejections,
+            notApplied: Self.inOfferOrder(rejections), rejectedCoupons: couponRejections,
             subtotal: subtotal, discount: subtotal - total, total: total, pointsToEarn: basePoints + extra,
             pointsToRedeem: redeem, pointsValue: value, totalDue: total - value, referrer: referrer)
         return QuoteEvaluation(quote: quote, claims: claims, purchase: purchase)
+    }
+
+    /// Rejections in the order offers are considered (most already are: only stacking appends out of order).
+    private static func inOfferOrder(_ rejections: [OfferRejection]) -> [OfferRejection] {
+        let ordered = zip(rejections, rejections.dropFirst()).allSatisfy { $0.position <= $1.position }
+        return ordered ? rejections : rejections.sorted { $0.position < $1.position }
     }
 
     /// The counters an applied offer consumes, each with its limit.
@@ -469,9 +479,12 @@ struct QuoteEvaluator {
             throw CheckoutError.invalidRequest("this programme does not take points as payment (no pay_with_points)")
         }
         let limit = payment.points(worth: total * payment.maximumPercent / 100)
-        let points = min(request.points, customer.pointsBalance, limit)
-        guard points >= payment.minimumPoints, points > 0 else { return (0, 0) }
-        return (points, payment.value(of: points))
+        let asked = min(request.points, customer.pointsBalance, limit)
+        guard asked >= payment.minimumPoints, asked > 0 else { return (0, 0) }
+        let value = payment.value(of: asked)
+        // No more points than the value needs: 1,005 points at 1,000 per euro pay 1 EUR and cost 1,000.
+        let points = min(asked, payment.points(toPay: value))
+        return (points, value)
     }
 
     /// The points the earning rules and handlers would award for `purchase` (a dry run of the rules).

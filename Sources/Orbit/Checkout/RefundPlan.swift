@@ -98,7 +98,8 @@ struct RefundPlan {
         var claims: [UsageClaim] = []
         let restoring = Set(restoredOffers(rules: rules))
         for (offer, amount) in discountRestored.sorted(by: { $0.key < $1.key }) where amount > 0 {
-            guard rules.offer(named: offer)?.restoreOnRefund ?? true else { continue }
+            // The referral discount has no budget to give back to.
+            guard offer != ReferralProgramme.offerName, rules.offer(named: offer)?.restoreOnRefund ?? true else { continue }
             claims.append(UsageClaim(key: UsageKey.offerDiscount(offer), amount: -amount, limit: nil, offer: offer))
         }
         for claim in order.claims where restoring.contains(claim.offer) && claim.key != UsageKey.offerDiscount(claim.offer) {

@@ -23,24 +23,31 @@ extension Engine {
         guard !orderID.isEmpty else { throw CheckoutError.invalidRequest("order id must not be empty") }
         try await loadIfNeeded()
         for attempt in 1...5 {
-            if let existing = try await store.order(orderID) {
-                guard existing.customerID == request.customerID, existing.cartFingerprint == request.cart.fingerprint else {
-                    throw CheckoutError.orderConflict(
-                        "order '\(orderID)' was committed before with a different customer or cart")
-                }
-                return OrderReceipt(
-                    orderID: orderID, quote: existing.quote, pointsEarned: existing.pointsEarned,
-                    pointsRedeemed: existing.pointsRedeemed, isNew: false)
-            }
+            if let existing = try await store.order(orderID) { return try receipt(of: existing, for: request) }
             do {
                 return try await commitNew(orderID: orderID, request, expectedTotal: expectedTotal)
             } catch let error as UsageLimitExceeded where attempt < 5 {
                 // Another process took a use or budget first: read the counters again and re-evaluate.
                 logger.info("checkout claim refused, re-evaluating", metadata: ["order": "\(orderID)", "key": "\(error.key)"])
                 checkoutState.usage.merge(try await store.usage(keys: nil)) { _, stored in stored }
+            } catch {
+                // Another process may have committed the same order id first: then that is the result.
+                if let existing = try await store.order(orderID) { return try receipt(of: existing, for: request) }
+                throw error
             }
         }
         throw CheckoutError.invalidRequest("order '\(orderID)' could not be committed: usage limits kept changing under it (5 attempts)")
+    }
+
+    /// The receipt of an order committed before, when `request` is the same order.
+    private func receipt(of existing: OrderRecord, for request: CheckoutRequest) throws -> OrderReceipt {
+        guard existing.customerID == request.customerID, existing.requestFingerprint == request.fingerprint else {
+            throw CheckoutError.orderConflict(
+                "order '\(existing.orderID)' was committed before with a different customer, cart, coupons or points")
+        }
+        return OrderReceipt(
+            orderID: existing.orderID, quote: existing.quote, pointsEarned: existing.pointsEarned,
+            pointsRedeemed: existing.pointsRedeemed, isNew: false)
     }
 
     private func commitNew(orderID: String, _ request: CheckoutRequest, expectedTotal: Int64?) async throws
@@ -85,7 +92,7 @@ extension Engine {
         let earned = result.commit.ledger.filter { $0.kind == .earn }.reduce(0) { $0 + $1.points }
         result.commit.claims = evaluation.claims
         result.commit.order = OrderRecord(
-            orderID: orderID, customerID: request.customerID, at: now, cartFingerprint: request.cart.fingerprint,
+            orderID: orderID, customerID: request.customerID, at: now, requestFingerprint: request.fingerprint,
             quote: quote, claims: evaluation.claims, pointsEarned: earned, pointsRedeemed: quote.pointsToRedeem,
             refundedQuantities: Array(repeating: 0, count: request.cart.lines.count))
         merge(result, into: &batch)
@@ -141,7 +148,8 @@ extension Engine {
             pointsReversed: plan.pointsReversed - uncollected, pointsUncollected: uncollected,
             pointsReturned: plan.pointsReturned, restoredOffers: plan.restoredOffers(rules: rules.checkout),
             referralCancelled: false)
-        var referring = order.quote.referrer.flatMap { current($0, in: batch) }
+        // A referral reward is cancelled when the referee's order is returned in full.
+        var referring = order.isFullyRefunded ? order.quote.referrer.flatMap { current($0, in: batch) } : nil
         if let index = referring?.pendingReferralRewards.firstIndex(where: { $0.orderID == orderID }) {
             referring?.pendingReferralRewards.remove(at: index)
             record.referralCancelled = true

@@ -15,7 +15,7 @@ import GRDB
 ///   insert would cost replay throughput for nothing.
 enum Schema {
     /// The migration identifiers, in order.
-    static let versions = ["v1-initial"]
+    static let versions = ["v1-initial", "v2-analytics"]
 
     /// The migrator for the schema.
     static var migrator: DatabaseMigrator {
@@ -107,6 +107,7 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v2-analytics", migrate: AnalyticsSchema.migrate)
         return migrator
     }
 }

@@ -65,3 +65,15 @@ public struct OfferPerformance: Hashable, Sendable, Codable {
         self.budgetLeft = budgetLeft
     }
 }
+
+extension SegmentChange {
+    /// The entries and exits that take a customer from `previous` to `current` segments, in name order.
+    public static func changes(of customerID: String, from previous: Set<String>, to current: Set<String>, at: Instant)
+        -> [SegmentChange]
+    {
+        current.subtracting(previous).sorted().map { SegmentChange(customerID: customerID, segment: $0, at: at, entered: true) }
+            + previous.subtracting(current).sorted().map {
+                SegmentChange(customerID: customerID, segment: $0, at: at, entered: false)
+            }
+    }
+}

@@ -3,7 +3,7 @@ import GRDB
 public import Orbit
 
 extension SQLiteStore {
-    /// Every ledger entry's kind, points and instant, in the order written.
+    /// Every ledger entry's kind, points and instant.
     public func pointsMovements() async throws -> [PointsMovement] {
         try await read("read the ledger") { db in
             try Row.fetchAll(db, sql: "SELECT kind, points, at FROM ledger ORDER BY seq").compactMap { row in

@@ -75,7 +75,7 @@ public protocol Store: Sendable {
 
     // MARK: Analytics (docs/analytics.md)
 
-    /// Every ledger entry, reduced to kind, points and instant, in the order written.
+    /// Every ledger entry, reduced to kind, points and instant, in no particular order.
     func pointsMovements() async throws -> [PointsMovement]
     /// Every recorded segment entry and exit, in the order written (recorded when a commit changes membership).
     func segmentChanges() async throws -> [SegmentChange]

@@ -7,7 +7,7 @@ import Logging
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run Orbit's benchmarks (build with -c release).",
-        subcommands: [LuaBench.self]
+        subcommands: [LuaBench.self, ReportBench.self]
     )
 }
 

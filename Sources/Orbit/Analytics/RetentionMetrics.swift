@@ -54,7 +54,7 @@ public enum RetentionMetrics {
         let boundaries = periods.map(\.start) + [rangeEnd]
         let count = periods.count
         let window = Int64(settings.activeWindowDays) * Instant.millisecondsPerDay
-        var active = [Int](repeating: 0, count: count + 1)
+        var activeChanges = [Int](repeating: 0, count: count + 2)
         var newCustomers = [Int](repeating: 0, count: count)
         var buyers = [Int](repeating: 0, count: count)
         var repeatBuyers = [Int](repeating: 0, count: count)
@@ -67,14 +67,21 @@ public enum RetentionMetrics {
 
         for customer in customers where !customer.orders.isEmpty {
             let history = customer.orders
-            // Activity at each boundary: the last order before it is within the window.
-            var next = 0
-            for (index, boundary) in boundaries.enumerated() {
-                while next < history.count, history[next].at < boundary { next += 1 }
-                if next > 0, history[next - 1].at.millisecondsSinceEpoch >= boundary.millisecondsSinceEpoch - window {
-                    active[index] += 1
+            // An order at o makes the customer active at every t in (o, o + window]: merge those intervals and
+            // mark the boundaries they cover in a difference array (cost per interval, not per boundary).
+            var intervalStart = history[0].at.millisecondsSinceEpoch
+            var intervalEnd = intervalStart + window
+            for order in history.dropFirst() {
+                let at = order.at.millisecondsSinceEpoch
+                if at <= intervalEnd {
+                    intervalEnd = at + window
+                } else {
+                    markActive(after: intervalStart, through: intervalEnd, boundaries: boundaries, in: &activeChanges)
+                    intervalStart = at
+                    intervalEnd = at + window
                 }
             }
+            markActive(after: intervalStart, through: intervalEnd, boundaries: boundaries, in: &activeChanges)
             var period = 0
             var ordersBefore = 0
             var lastBuyerPeriod = -1
@@ -103,6 +110,13 @@ public enum RetentionMetrics {
                 ordersInPeriod += 1
                 if ordersInPeriod == 2, position == 1 { repeatBuyers[period] += 1 }
             }
+        }
+
+        var active = [Int](repeating: 0, count: count + 1)
+        var running = 0
+        for index in 0...count {
+            running += activeChanges[index]
+            active[index] = running
         }
 
         var issued = [Int64](repeating: 0, count: count)
@@ -147,6 +161,26 @@ public enum RetentionMetrics {
                     netPromoterScore: scores.isEmpty ? nil : rounded(Double(promoters - detractors) * 100 / Double(scores.count))))
         }
         return metrics
+    }
+
+    /// Adds one to the boundaries t with `start` < t ≤ `end` (milliseconds), as a difference array.
+    private static func markActive(after start: Int64, through end: Int64, boundaries: [Instant], in changes: inout [Int]) {
+        let first = firstIndex(in: boundaries) { $0.millisecondsSinceEpoch > start }
+        let afterLast = firstIndex(in: boundaries) { $0.millisecondsSinceEpoch > end }
+        guard first < afterLast else { return }
+        changes[first] += 1
+        changes[afterLast] -= 1
+    }
+
+    /// The first index of sorted `boundaries` where `isPast` holds (its count when nowhere).
+    private static func firstIndex(in boundaries: [Instant], where isPast: (Instant) -> Bool) -> Int {
+        var low = 0
+        var high = boundaries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if isPast(boundaries[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 
     /// The index of the period containing `instant`, or nil outside the range.

@@ -28,7 +28,8 @@ public struct CohortTable: Hashable, Sendable, Codable {
         var active: [Int64: [Int]] = [:]
         var revenue: [Int64: [Int64]] = [:]
         for customer in customers {
-            guard let first = customer.orders.first, first.at >= from, first.at < to else { continue }
+            let orders = customer.ordersByTime
+            guard let first = orders.first, first.at >= from, first.at < to else { continue }
             let cohort = monthIndex(of: first.at)
             let width = Int(lastMonth - cohort) + 1
             sizes[cohort, default: 0] += 1
@@ -37,7 +38,7 @@ public struct CohortTable: Hashable, Sendable, Codable {
                 revenue[cohort] = [Int64](repeating: 0, count: width)
             }
             var lastOffset = -1
-            for order in customer.orders {
+            for order in orders {
                 guard order.at < to else { break }
                 let offset = Int(monthIndex(of: order.at) - cohort)
                 revenue[cohort]?[offset] += order.total.minorUnits

@@ -66,7 +66,7 @@ public enum RetentionMetrics {
         var acquired = [Int](repeating: 0, count: count)
 
         for customer in customers where !customer.orders.isEmpty {
-            let history = customer.orders
+            let history = customer.ordersByTime
             // An order at o makes the customer active at every t in (o, o + window]: merge those intervals and
             // mark the boundaries they cover in a difference array (cost per interval, not per boundary).
             var intervalStart = history[0].at.millisecondsSinceEpoch

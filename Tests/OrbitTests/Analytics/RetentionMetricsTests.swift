@@ -134,6 +134,16 @@ import Testing
         #expect(table.cohorts[1].retention == [100, 0] && table.cohorts[2].retention == [100])
         // Curve: m0 4/4, m1 (0 + 0)/(2 + 1), m2 1/2.
         #expect(table.retentionCurve == [100, 0, 50])
+        // Orders out of time order (a customer built by hand) give the same answers.
+        let shuffled = Self.customers.map { customer in
+            var copy = customer
+            copy.orders.reverse()
+            return copy
+        }
+        #expect(CohortTable.monthly(customers: shuffled, from: at("2026-01-01"), to: at("2026-04-01"), currency: .eur) == table)
+        #expect(
+            RetentionMetrics.compute(customers: shuffled, periods: Self.periods, currency: .eur, settings: Self.settings)
+                == RetentionMetrics.compute(customers: Self.customers, periods: Self.periods, currency: .eur, settings: Self.settings))
     }
 
     @Test("points liability: issued, redeemed, expired per period and outstanding including earlier history")

@@ -23,7 +23,7 @@ public struct PurchaseHistory: Sendable {
         var currency: Currency?
         for customer in customers {
             var days: [(day: Int64, total: Int64)] = []
-            for order in customer.orders {
+            for order in customer.ordersByTime {
                 let day = Self.day(of: order.at)
                 guard day <= endDay else { break }
                 if let known = currency, known != order.total.currency {

@@ -9,7 +9,7 @@ extension RetentionReport {
             ("Customers at end", "\(total.customersAtEnd)"),
             ("New customers", "\(total.newCustomers)"),
             ("Revenue", "\(ReportFormat.amount(total.revenue)) \(currency.code)"),
-            ("Retention rate", total.retentionRate.map { "\(ReportFormat.number($0, decimals: 1)) %" } ?? "–"),
+            retentionCard,
             ("Repeat-purchase rate", total.repeatPurchaseRate.map { "\(ReportFormat.number($0, decimals: 1)) %" } ?? "–"),
             ("Average order value", ReportFormat.amount(total.averageOrderValue)),
             ("Historical CLV", ReportFormat.amount(total.historicalCLV)),
@@ -102,7 +102,7 @@ extension RetentionReport {
             section h2 { font-size: 16px; margin: 0 0 2px; }
             section p { color: #6b7280; margin: 0 0 8px; }
             .chart .grid { stroke: #e5e7eb; } .chart .axis { stroke: #9ca3af; }
-            .chart .tick, .chart .legend, .chart .cell-label { font-size: 11px; fill: #374151; }
+            .chart .tick, .chart .legend { font-size: 11px; fill: #374151; } .chart .cell-label { font-size: 11px; }
             .chart .axis-label { font-size: 12px; fill: #6b7280; } .chart .empty { font-size: 16px; fill: #6b7280; }
             table { border-collapse: collapse; font-size: 12px; }
             th, td { padding: 3px 8px; text-align: right; border-bottom: 1px solid #f1f5f9; white-space: nowrap; }
@@ -117,6 +117,13 @@ extension RetentionReport {
             </main></body></html>
 
             """
+    }
+
+    /// The whole range's CRR, or the last period's when nobody was a customer at the range's start.
+    private var retentionCard: (String, String) {
+        if let rate = total.retentionRate { return ("Retention rate", "\(ReportFormat.number(rate, decimals: 1)) %") }
+        guard let last = periods.last, let rate = last.retentionRate else { return ("Retention rate", "–") }
+        return ("Retention rate \(last.period.label)", "\(ReportFormat.number(rate, decimals: 1)) %")
     }
 
     private func section(_ title: String, _ note: String, _ content: String) -> String {

@@ -1,7 +1,7 @@
 /// Small inline SVG charts for the HTML report: no scripts, no external resources.
 enum SVGChart {
     static let palette = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"]
-    static let width = 760.0
+    static let width = 900.0
     static let height = 300.0
     private static let left = 64.0
     private static let right = 150.0
@@ -73,7 +73,7 @@ enum SVGChart {
     static func heatmap(id: String, title: String, rows: [String], columns: [String], values: [[Double?]],
                         maximum: Double) -> String {
         guard !rows.isEmpty, !columns.isEmpty else { return empty(id: id, title: title, message: "no cohorts") }
-        let labelWidth = 80.0
+        let labelWidth = 120.0
         let cellWidth = min(48, (width - labelWidth - 16) / Double(columns.count))
         let cellHeight = 26.0
         let chartHeight = 40 + cellHeight * Double(rows.count)

@@ -7,6 +7,7 @@ struct ReportCommandTests {
     static let rules = """
         earn "points-per-euro" { on = "purchase", points = function(e, c) return e.total // 100 end }
         segment "buyer" { when = function(c) return c.order_count >= 1 end }
+        on "visit" (function(e, c) set("seen_p_alive", c.p_alive or "not fitted") end)
         """
 
     /// c1 buys Jan 10 (100.00) and Feb 10 (50.00); c2 Jan 20 (30.00); c3 Mar 5 (20.00). Survey scores: c3 10, c2 3.
@@ -82,6 +83,14 @@ struct ReportCommandTests {
             #expect(page.contains("<svg id=\"\(id)\""), "missing \(id)")
         }
         #expect(page.contains("no offers yet") && !page.contains("<script") && !page.contains("http://www.w3.org/2000/svg\" href"))
+
+        // A later replay's rules read the stored prediction (c3: one purchase, so P(alive) = 1 in BG/NBD).
+        try #"{"id":"7","type":"visit","customer":"c3","at":"2026-03-10T10:00:00Z"}"#
+            .write(toFile: directory.path("visit.ndjson"), atomically: true, encoding: .utf8)
+        let replay = try OrbitBinary.run(["replay", "--rules", directory.path("rules"), "--db", db, directory.path("visit.ndjson")])
+        #expect(replay.status == 0, "\(replay.errors)")
+        let export = try OrbitBinary.run(["customer", "export", "c3", "--db", db])
+        #expect(export.output.contains("\"seen_p_alive\" : 1"), "\(export.output)")
     }
 
     @Test("terminal tables; clear errors for an empty store and bad options")

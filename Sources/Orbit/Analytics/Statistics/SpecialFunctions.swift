@@ -1,13 +1,7 @@
 import Foundation
 
-/// The special functions the purchase models need, on `Double` (statistics, never money).
+/// The special functions the purchase models need beyond Foundation's `lgamma`, on `Double` (statistics, never money).
 enum SpecialFunctions {
-    /// ln Γ(x) for x > 0.
-    static func logGamma(_ x: Double) -> Double { lgamma(x) }
-
-    /// ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a + b).
-    static func logBeta(_ a: Double, _ b: Double) -> Double { lgamma(a) + lgamma(b) - lgamma(a + b) }
-
     /// ln(eˣ + eʸ) without overflow; −∞ stands for a missing term.
     static func logAddExp(_ x: Double, _ y: Double) -> Double {
         if x == -.infinity { return y }

@@ -30,7 +30,8 @@ enum SVGChart {
             let points = line.values.enumerated().map { "\(format(x($0.offset))),\(format(y($0.element)))" }
             body += "<polyline class=\"series\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.5\" "
                 + "points=\"\(points.joined(separator: " "))\"><title>\(escape(line.name))</title></polyline>"
-            for (index, value) in line.values.enumerated() {
+            // Markers (with their hover titles) only while they stay apart.
+            for (index, value) in line.values.enumerated() where labels.count <= 60 {
                 body += "<circle cx=\"\(format(x(index)))\" cy=\"\(format(y(value)))\" r=\"3\" fill=\"\(color)\">"
                     + "<title>\(escape(line.name)) \(escape(labels[index])): \(ReportFormat.number(value))</title></circle>"
             }
@@ -129,7 +130,10 @@ enum SVGChart {
                 + "y2=\"\(format(tickY))\"/><text class=\"tick\" x=\"\(format(left - 6))\" y=\"\(format(tickY + 4))\" "
                 + "text-anchor=\"end\">\(ReportFormat.number(value, decimals: value < 10 && maximum < 10 ? 1 : 0))</text>"
         }
-        let every = max(1, Int((Double(labels.count) / 12).rounded(.up)))
+        // As many labels as fit side by side (about 6.5 px per character at 11 px).
+        let longest = Double(labels.map(\.count).max() ?? 1)
+        let fitting = max(2, Int((width - left - right) / (longest * 6.5 + 16)))
+        let every = max(1, Int((Double(labels.count) / Double(fitting)).rounded(.up)))
         for (index, label) in labels.enumerated() where index % every == 0 {
             body += "<text class=\"tick\" x=\"\(format(x(index)))\" y=\"\(format(height - bottom + 18))\" "
                 + "text-anchor=\"middle\">\(escape(label))</text>"

@@ -157,6 +157,7 @@ struct PreparedBatch: Sendable {
                     ]
                 )
             }
+            try AnalyticsRows.record(commit, customerKey: key, eventKey: item.eventKey, in: db)
             if let segments = commit.segments {
                 try deleteSegments.execute(arguments: [key])
                 for segment in segments {

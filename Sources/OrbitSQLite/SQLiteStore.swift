@@ -272,7 +272,7 @@ public final class SQLiteStore: Store {
 
     // MARK: - Beyond the protocol
 
-    /// The schema migrations applied to this database, in order (`["v1-initial"]` today).
+    /// The schema migrations applied to this database, in order (`["v1-initial", "v2-checkout", "v3-analytics"]` today).
     public func schemaVersions() async throws -> [String] {
         let migrator = Schema.migrator
         return try await read("read schema versions") { db in
@@ -326,7 +326,7 @@ public final class SQLiteStore: Store {
     }
 
     /// Runs a write transaction (rolled back on any error), turning failures into a ``StoreError``.
-    private func write<T: Sendable>(
+    func write<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         do {

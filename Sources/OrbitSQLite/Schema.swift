@@ -15,7 +15,7 @@ import GRDB
 ///   insert would cost replay throughput for nothing.
 enum Schema {
     /// The migration identifiers, in order.
-    static let versions = ["v1-initial", "v2-checkout"]
+    static let versions = ["v1-initial", "v2-checkout", "v3-analytics"]
 
     /// The migrator for the schema.
     static var migrator: DatabaseMigrator {
@@ -146,6 +146,7 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v3-analytics", migrate: AnalyticsSchema.migrate)
         return migrator
     }
 }

@@ -7,7 +7,7 @@ import Logging
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run Orbit's benchmarks (build with -c release).",
-        subcommands: [LuaBench.self, QuoteBench.self]
+        subcommands: [LuaBench.self, QuoteBench.self, ReportBench.self]
     )
 }
 

@@ -6,6 +6,9 @@ struct OrbitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orbit",
         abstract: "Orbit: customer-retention rules in sandboxed Lua.",
-        subcommands: [Eval.self, Replay.self, QuoteCommand.self, CommitCommand.self, RefundCommand.self, CustomerCommand.self, Bench.self]
+        subcommands: [
+            Eval.self, Replay.self, QuoteCommand.self, CommitCommand.self, RefundCommand.self, CustomerCommand.self,
+            Fit.self, Report.self, Bench.self,
+        ]
     )
 }

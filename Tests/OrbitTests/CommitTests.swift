@@ -123,6 +123,14 @@ struct CommitTests {
         let nextDay = try await fixture.engine.quote(request("x", cart(("A", "x", 1, 5000))))
         #expect(nextDay.applied("daily") != nil)
         #expect(await fixture.store.usage(keys: ["offer/budgeted/discount"]) == ["offer/budgeted/discount": 1000])
+        // Reports read the offers' performance from the orders.
+        let performance = await fixture.store.offerPerformance(during: at("2026-01-01T00:00:00Z")..<at("2026-01-02T00:00:00Z"))
+        let budgeted = try #require(performance.first { $0.offer == "budgeted" })
+        #expect(budgeted.uses == 3)
+        #expect(budgeted.discountCost.minorUnits == 1000)
+        #expect(budgeted.budget?.minorUnits == 1000)
+        #expect(budgeted.budgetLeft?.minorUnits == 0)
+        #expect(performance.map(\.offer) == ["budgeted", "daily", "limited"])
     }
 
     @Test("referral: the referee's first order is discounted; the referrer is rewarded after N days unless refunded")

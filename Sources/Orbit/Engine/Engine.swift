@@ -165,7 +165,9 @@ public actor Engine {
 
     func loadIfNeeded() async throws {
         guard !isLoaded else { return }
-        for customer in try await store.allCustomers() {
+        let predictions = try await store.predictions()?.customers ?? [:]
+        for var customer in try await store.allCustomers() {
+            customer.prediction = predictions[customer.id]
             customers[customer.id] = customer
             memberships[customer.id] = try await store.segments(customerID: customer.id)
             scheduleNextLapse(of: customer)
@@ -266,7 +268,8 @@ public actor Engine {
         try HostUpdates.apply(event, to: &customer)
         customer.lastEventAt = event.at
         let commit = EventCommit(
-            eventID: event.id, eventType: event.type, customerID: customer.id, at: event.at, customer: customer)
+            eventID: event.id, eventType: event.type, customerID: customer.id, at: event.at, customer: customer,
+            surveyResponse: try HostUpdates.surveyResponse(of: event))
         var context = ApplyContext(eventID: event.id, at: event.at)
         try hostEffects(&customer, &context)
         let proposed = try rules.effects(of: event, for: customer, at: event.at)

@@ -36,6 +36,8 @@ public struct Customer: Hashable, Sendable, Codable {
     public var pendingReferralRewards: [PendingReferralReward] = []
     /// Set when `orbit customer forget` erased the person: totals stay, personal data is gone.
     public var isForgotten = false
+    /// What `orbit fit` predicted for the customer (the engine sets it from the store when it loads); nil until fitted.
+    public var prediction: CustomerPrediction?
 
     /// Creates a customer signed up at `signedUpAt`.
     public init(id: String, signedUpAt: Instant) {

@@ -53,6 +53,7 @@ final class CustomerView {
         }
         type.field("referral_code") { view in view.customer.referralCode.map(LuaValue.string) ?? .nil }
         type.field("referrer") { view in view.customer.referrer.map(LuaValue.string) ?? .nil }
+        addPredictionFields(to: type)
         type.method("spent") { view, stack in
             stack.push(view.customer.spent(days: try window(stack, "spent"), now: view.now))
         }

@@ -10,6 +10,9 @@ public actor MemoryStore: Store {
     private var refunds: [String: RefundRecord] = [:]
     private var counters: [String: Int64] = [:]
     private var issuedCoupons: [String: Coupon] = [:]
+    private var segmentHistory: [SegmentChange] = []
+    private var surveys: [SurveyResponse] = []
+    private var predictionSet: PredictionSet?
 
     public init() {}
 
@@ -44,7 +47,12 @@ public actor MemoryStore: Store {
             customers[commit.customerID] = commit.customer
             ledgers[commit.customerID, default: []].append(contentsOf: commit.ledger)
             outbox[commit.customerID, default: []].append(contentsOf: commit.messages)
-            if let segments = commit.segments { memberships[commit.customerID] = segments }
+            if let segments = commit.segments {
+                segmentHistory += SegmentChange.changes(
+                    of: commit.customerID, from: memberships[commit.customerID] ?? [], to: segments, at: commit.at)
+                memberships[commit.customerID] = segments
+            }
+            if let response = commit.surveyResponse { surveys.append(response) }
         }
     }
 
@@ -84,6 +92,29 @@ public actor MemoryStore: Store {
         }
         return totals
     }
+}
+
+// MARK: - Analytics
+
+extension MemoryStore {
+    public func pointsMovements() -> [PointsMovement] {
+        ledgers.keys.sorted().flatMap { id in
+            (ledgers[id] ?? []).map { PointsMovement(kind: $0.kind, points: $0.points, at: $0.at) }
+        }
+    }
+
+    public func segmentChanges() -> [SegmentChange] { segmentHistory }
+
+    public func surveyResponses() -> [SurveyResponse] { surveys }
+
+    /// Empty: the memory store keeps no checkout data yet.
+    public func offerPerformance(during interval: Range<Instant>) -> [OfferPerformance] {
+        OfferPerformance.from(orders: Array(orders.values), usage: counters, during: interval)
+    }
+
+    public func savePredictions(_ predictions: PredictionSet) { predictionSet = predictions }
+
+    public func predictions() -> PredictionSet? { predictionSet }
 }
 
 extension Customer {

@@ -22,11 +22,13 @@ public struct EventCommit: Hashable, Sendable {
     public var order: OrderRecord?
     /// The refund this commit applies.
     public var refund: RefundRecord?
+    /// The score of a `survey` event, for NPS.
+    public var surveyResponse: SurveyResponse?
 
     public init(
         eventID: String, eventType: String, customerID: String, at: Instant, customer: Customer,
         ledger: [PointsEntry] = [], messages: [OutboxMessage] = [], segments: Set<String>? = nil,
-        tierChange: TierChange? = nil, appliedEffects: [AppliedEffect] = []
+        tierChange: TierChange? = nil, appliedEffects: [AppliedEffect] = [], surveyResponse: SurveyResponse? = nil
     ) {
         self.eventID = eventID
         self.eventType = eventType
@@ -38,6 +40,7 @@ public struct EventCommit: Hashable, Sendable {
         self.segments = segments
         self.tierChange = tierChange
         self.appliedEffects = appliedEffects
+        self.surveyResponse = surveyResponse
     }
 }
 
@@ -85,6 +88,22 @@ public protocol Store: Sendable {
     func usage(keys: [String]?) async throws -> [String: Int64]
     /// Every coupon issued by rules.
     func coupons() async throws -> [Coupon]
+
+    // MARK: Analytics (docs/analytics.md)
+
+    /// Every ledger entry, reduced to kind, points and instant, in no particular order.
+    func pointsMovements() async throws -> [PointsMovement]
+    /// Every recorded segment entry and exit, in the order written (recorded when a commit changes membership).
+    func segmentChanges() async throws -> [SegmentChange]
+    /// Every survey score recorded, in the order written.
+    func surveyResponses() async throws -> [SurveyResponse]
+    /// Uses and discount cost per offer for the uses within `interval`. Filled by the checkout; empty until offers
+    /// have been used.
+    func offerPerformance(during interval: Range<Instant>) async throws -> [OfferPerformance]
+    /// Replaces the stored predictions (model parameters and per-customer predictions) with `predictions`.
+    func savePredictions(_ predictions: PredictionSet) async throws
+    /// The predictions of the last `orbit fit`, or nil.
+    func predictions() async throws -> PredictionSet?
 }
 
 /// Totals a replay summary and reports read.

@@ -6,6 +6,6 @@ struct OrbitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orbit",
         abstract: "Orbit: customer-retention rules in sandboxed Lua.",
-        subcommands: [Eval.self, Replay.self, CustomerCommand.self, Bench.self]
+        subcommands: [Eval.self, Replay.self, CustomerCommand.self, Repl.self, Check.self, TestCommand.self, Bench.self]
     )
 }

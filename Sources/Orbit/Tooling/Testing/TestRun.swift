@@ -48,9 +48,16 @@ final class TestRun {
                 throw TestFailure("event needs a table: event{ type = \"purchase\", customer = \"anna\", total = eur(60) }")
             }
             events += 1
-            let event = try EventJSON.event(from: fields, defaultID: "test-event-\(events)", defaultAt: clock.now())
-            if event.at > clock.now() { clock.advance(to: event.at) }
-            let outcome = try await currentEngine().ingest(event)
+            let id = "test-event-\(events)"
+            let outcome: IngestOutcome
+            do {
+                let event = try EventJSON.event(from: fields, defaultID: id, defaultAt: clock.now())
+                if event.at > clock.now() { clock.advance(to: event.at) }
+                outcome = try await currentEngine().ingest(event)
+            } catch let rejection as EventRejection {
+                // An event the input format refuses is rejected like one the engine refuses.
+                outcome = IngestOutcome(eventID: id, status: .rejected(reason: rejection.description), effects: [])
+            }
             lastOutcome = outcome
             if case .rejected(let reason) = outcome.status, next?.kind != "expect.rejected" {
                 return "event rejected: \(reason)"

@@ -108,16 +108,15 @@ public struct RuleChecker {
         guard let tiers = context.book?.tiers else { return [] }
         var diagnostics: [Diagnostic] = []
         for (position, tier) in tiers.enumerated() {
-            guard let later = tiers[(position + 1)...].first(where: { ($0.minimumPoints ?? 0) <= (tier.minimumPoints ?? 0) })
-            else { continue }
+            let askingNoMore = tiers[(position + 1)...].filter { ($0.minimumPoints ?? 0) <= (tier.minimumPoints ?? 0) }
             let (line, column) = context.locate("\"\(tier.name)\"", in: tier.location.file, from: tier.location.line)
-            if later.condition == nil {
+            if let later = askingNoMore.first(where: { $0.condition == nil }) {
                 diagnostics.append(
                     Diagnostic(
                         .error, file: tier.location.file, line: line, column: column,
                         "tier '\(tier.name)' can never be reached: '\(later.name)' comes after it and needs no more "
                             + "(min_points \(later.minimumPoints ?? 0))"))
-            } else if let minimum = later.minimumPoints, minimum == tier.minimumPoints {
+            } else if let later = askingNoMore.first(where: { $0.minimumPoints != nil && $0.minimumPoints == tier.minimumPoints }) {
                 diagnostics.append(
                     Diagnostic(
                         .warning, file: tier.location.file, line: line, column: column,

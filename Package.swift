@@ -85,6 +85,7 @@ let package = Package(
         .testTarget(
             name: "OrbitCLITests",
             dependencies: ["orbit"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -24,7 +24,7 @@ struct Repl: AsyncParsableCommand {
         let editor = LineEditor(historyPath: Self.historyPath) { console.completions(for: $0) }
         if LineEditor.inputIsTerminal { print("Orbit REPL: Lua in the rule sandbox; .help for commands, Ctrl-D to quit.") }
         if !console.greeting.isEmpty { print(console.greeting) }
-        while let line = editor.readLine(prompt: console.prompt) {
+        while !console.isFinished, let line = editor.readLine(prompt: console.prompt) {
             let reply = await console.handle(line)
             if !reply.output.isEmpty { print(reply.output) }
         }

@@ -19,6 +19,10 @@ extension RuleConsole {
 
     static let sessionCommands: [ConsoleCommand] = [
         ConsoleCommand(name: "help", arguments: "", summary: "this list") { _, _ in help() },
+        ConsoleCommand(name: "quit", arguments: "", summary: "end the session (as Ctrl-D does)") { console, _ in
+            console.isFinished = true
+            return ""
+        },
         ConsoleCommand(
             name: "load", arguments: "FILE|DIR",
             summary: "load rules from a file or directory (a broken file keeps the rules loaded before)"

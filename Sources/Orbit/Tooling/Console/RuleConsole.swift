@@ -31,6 +31,8 @@ public final class RuleConsole {
     /// The instant rules are evaluated at (`.at` moves it).
     var now: Instant
     private var pending: [String] = []
+    /// Set by `.quit`: the caller stops reading.
+    public internal(set) var isFinished = false
     /// What to say when the session starts: a rule file that failed to load, or nothing.
     public private(set) var greeting = ""
 

@@ -34,8 +34,8 @@ public final class LuaObjectType<Object: AnyObject> {
     }
 
     /// A copy of this type that reports every field read and method call to `observer`, with the arguments (nil for a
-    /// field) and the first result (values that cannot cross, such as functions, are reported by their type name). Explanations use
-    /// it to show which values a rule saw. Register the copy like any type.
+    /// field) and the first result (values that cannot cross, such as functions, are reported by their type name).
+    /// Explanations use it to show which values a rule saw. Register the copy like any type.
     public func observed(
         by observer: @escaping (_ member: String, _ arguments: [LuaValue]?, _ result: LuaValue) -> Void
     ) -> LuaObjectType<Object> {

@@ -29,7 +29,9 @@ extension LuaState {
         var names: [String] = []
         lua_pushnil(L)
         while lua_next(L, -2) != 0 {
-            if lua_type(L, -2) == LUA_TSTRING, let name = lua_tolstring(L, -2, nil) { names.append(String(cString: name)) }
+            if lua_type(L, -2) == LUA_TSTRING, let name = lua_tolstring(L, -2, nil) {
+                names.append(String(cString: name))
+            }
             orbit_pop(L, 1)
         }
         return names.sorted()

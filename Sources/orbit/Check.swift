@@ -27,7 +27,8 @@ struct TestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
         abstract: "Run rule tests (*_test.lua beside the rules); the last line is 'N passed, N failed'.",
-        discussion: "Each test gets a fresh engine in memory and a clock at 2026-01-01T00:00:00Z. Exits 1 on any failure.")
+        discussion:
+            "Each test gets a fresh engine in memory and a clock at 2026-01-01T00:00:00Z. Exits 1 on any failure.")
 
     @Argument(help: "Rule directory (its *_test.lua files are the tests).") var path: String = "rules"
 

@@ -22,7 +22,9 @@ struct Repl: AsyncParsableCommand {
         let logger = Logger(label: "orbit.repl", factory: { _ in PrintLogHandler() })
         let console = try await RuleConsole(rules: rules, store: store, now: SystemClock().now(), logger: logger)
         let editor = LineEditor(historyPath: Self.historyPath) { console.completions(for: $0) }
-        if LineEditor.inputIsTerminal { print("Orbit REPL: Lua in the rule sandbox; .help for commands, Ctrl-D to quit.") }
+        if LineEditor.inputIsTerminal {
+            print("Orbit REPL: Lua in the rule sandbox; .help for commands, Ctrl-D to quit.")
+        }
         if !console.greeting.isEmpty { print(console.greeting) }
         while !console.isFinished, let line = editor.readLine(prompt: console.prompt) {
             let reply = await console.handle(line)

@@ -215,7 +215,9 @@ extension String {
             process.executableURL = OrbitBinary.executable
             process.arguments = arguments
             process.currentDirectoryURL = OrbitBinary.repository
-            process.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["TERM": "xterm"]) { $1 }) { $1 }
+            process.environment = ProcessInfo.processInfo.environment.merging(
+                environment.merging(["TERM": "xterm"]) { $1 }
+            ) { $1 }
             process.standardInput = terminal
             process.standardOutput = terminal
             process.standardError = terminal

@@ -67,7 +67,10 @@ struct RuleCheckerTests {
     @Test("duplicate names, unreachable and overlapping tiers, event types that look like typos")
     func semantics() throws {
         #expect(
-            try check([("a.lua", "segment \"x\" { when = function(c) return true end }"), ("b.lua", "segment \"x\" { when = function(c) return false end }")])
+            try check([
+                ("a.lua", "segment \"x\" { when = function(c) return true end }"),
+                ("b.lua", "segment \"x\" { when = function(c) return false end }"),
+            ])
                 == ["b.lua:1:1: error: segment: segment 'x' is defined twice (first at a.lua:1)"])
         let tiers = """
             tiers {
@@ -111,7 +114,9 @@ struct RuleTestRunnerTests {
 
     @Test("failures say expected and actual with file and line; every failing step is reported")
     func failures() async throws {
-        let sources = RuleSources(files: [("rules/p.lua", #"earn "p" { on = "purchase", points = function(e) return e.total // 100 end }"#)])
+        let sources = RuleSources(files: [
+            ("rules/p.lua", #"earn "p" { on = "purchase", points = function(e) return e.total // 100 end }"#)
+        ])
         let test = """
             test "passes" (function()
               event{ type = "purchase", customer = "anna", total = eur(10) }
@@ -127,7 +132,8 @@ struct RuleTestRunnerTests {
 
             test "typo" (function() expect.pionts("anna", 1) end)
             """
-        let results = await RuleTestRunner(sources: sources, logger: logger).run(testFile: "rules/p_test.lua", source: test)
+        let results = await RuleTestRunner(sources: sources, logger: logger).run(
+            testFile: "rules/p_test.lua", source: test)
         #expect(results.map(\.name) == ["passes", "fails twice", "typo"])
         #expect(results[0].passed)
         #expect(
@@ -136,7 +142,9 @@ struct RuleTestRunnerTests {
                 #"rules/p_test.lua:9: expect.effect{kind = "tag"}: no such effect; the last event had: award 10 points (p)"#,
                 #"rules/p_test.lua:10: expect.segment("anna", "vip"): unknown segment 'vip'"#,
             ])
-        #expect(results[2].failures == ["rules/p_test.lua:13: unknown expectation 'expect.pionts' (did you mean 'points'?)"])
+        #expect(
+            results[2].failures == ["rules/p_test.lua:13: unknown expectation 'expect.pionts' (did you mean 'points'?)"]
+        )
         #expect(TestResult.summary(results) == "1 passed, 2 failed")
     }
 }

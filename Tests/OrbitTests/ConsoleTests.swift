@@ -25,7 +25,8 @@ struct ConsoleTests {
         return store
     }
 
-    private func console(_ store: MemoryStore? = nil, rules: String? = ConsoleTests.loyalty) async throws -> RuleConsole {
+    private func console(_ store: MemoryStore? = nil, rules: String? = ConsoleTests.loyalty) async throws -> RuleConsole
+    {
         let store = if let store { store } else { try await self.store() }
         return try await RuleConsole(rules: rules, store: store, now: at("2026-03-01T12:00:00Z"), logger: logger)
     }
@@ -39,7 +40,10 @@ struct ConsoleTests {
         #expect(await console.handle("{ 1, 2, name = 'vip' }").output == "{ [1] = 1, [2] = 2, name = \"vip\" }")
         #expect(await console.handle("{ 'a', 'b' }").output == "{ \"a\", \"b\" }")
         let long = await console.handle("{ first = string.rep('x', 40), second = string.rep('y', 40) }").output
-        #expect(long == "{\n  first = \"\(String(repeating: "x", count: 40))\",\n  second = \"\(String(repeating: "y", count: 40))\",\n}")
+        #expect(
+            long
+                == "{\n  first = \"\(String(repeating: "x", count: 40))\",\n  second = \"\(String(repeating: "y", count: 40))\",\n}"
+        )
     }
 
     @Test("an incomplete statement asks for more lines")
@@ -83,7 +87,9 @@ struct ConsoleTests {
     @Test(".segment counts members; .explain shows every value the condition read")
     func segmentsAndExplain() async throws {
         let console = try await console()
-        #expect(await console.handle(".segment vip").output == "segment \"vip\": 1 of 2 customer(s) at 2026-03-01T12:00:00Z\n  anna")
+        #expect(
+            await console.handle(".segment vip").output
+                == "segment \"vip\": 1 of 2 customer(s) at 2026-03-01T12:00:00Z\n  anna")
         let explanation = await console.handle(".explain ben vip").output
         #expect(
             explanation == """
@@ -94,7 +100,9 @@ struct ConsoleTests {
                 """)
         let tier = await console.handle(".explain anna gold").output
         #expect(tier.contains("min_points 1000: points earned 610 (not met)"))
-        #expect(await console.handle(".explain anna vp").output == "error: no segment or tier named 'vp' (did you mean 'vip'?)")
+        #expect(
+            await console.handle(".explain anna vp").output
+                == "error: no segment or tier named 'vp' (did you mean 'vip'?)")
     }
 
     @Test(".simulate shows the effects and commits nothing")
@@ -116,19 +124,23 @@ struct ConsoleTests {
 
     @Test(".reload keeps the old rules when a file is broken")
     func reload() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orbit-console-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "orbit-console-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("segments.lua")
-        try #"segment "big" { when = function(c) return c.order_count >= 2 end }"#.write(to: file, atomically: true, encoding: .utf8)
+        try #"segment "big" { when = function(c) return c.order_count >= 2 end }"#.write(
+            to: file, atomically: true, encoding: .utf8)
         let console = try await console(rules: directory.path)
         #expect(await console.handle(".segment big").output.hasPrefix("segment \"big\": 1 of 2"))
-        try #"segment "big" { when = function(c) return c.order_count >= 2 end"#.write(to: file, atomically: true, encoding: .utf8)
+        try #"segment "big" { when = function(c) return c.order_count >= 2 end"#.write(
+            to: file, atomically: true, encoding: .utf8)
         let failed = await console.handle(".reload").output
         #expect(failed.hasPrefix("error: \(file.path):1:"))
         #expect(failed.hasSuffix("kept the rules loaded before"))
         #expect(await console.handle(".segment big").output.hasPrefix("segment \"big\": 1 of 2"))
-        try #"segment "small" { when = function(c) return c.order_count == 1 end }"#.write(to: file, atomically: true, encoding: .utf8)
+        try #"segment "small" { when = function(c) return c.order_count == 1 end }"#.write(
+            to: file, atomically: true, encoding: .utf8)
         #expect(await console.handle(".reload").output.hasPrefix("loaded 1 file(s): 1 segment(s)"))
         #expect(await console.handle(".segment small").output.hasSuffix("\n  ben"))
     }

@@ -10,7 +10,9 @@ enum EventJSON {
         } catch {
             throw EventRejection("malformed JSON: \(text)")
         }
-        guard case .object(let fields) = parsed else { throw EventRejection("an event is a JSON object: {\"type\": …}") }
+        guard case .object(let fields) = parsed else {
+            throw EventRejection("an event is a JSON object: {\"type\": …}")
+        }
         return try event(from: fields, defaultID: defaultID, defaultAt: defaultAt)
     }
 

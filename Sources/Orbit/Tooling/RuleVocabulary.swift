@@ -5,7 +5,7 @@ import LuaRuntime
 /// completes and what the editor annotations (`editor/orbit.lua`) must describe. Anything the host registers in a
 /// rule book's Lua state (a new form such as `offer`, a new helper) appears here without being listed twice.
 public struct RuleVocabulary: Sendable {
-    /// Globals the host adds for rules: forms (`segment`, `earn`, …), effects (`award`, `tag`, …) and helpers (`eur`).
+    /// Globals the host adds for rules: forms (`segment`, `earn`, …), effects (`award`, `tag`, …), helpers (`eur`).
     public var apiNames: [String]
     /// Globals of the sandbox itself: Lua's safe libraries (`string`, `math`, `pairs`, …).
     public var sandboxNames: [String]

@@ -86,11 +86,14 @@ enum LuaScanner {
                     text.append(next)
                     advance()
                 }
-                tokens.append(LuaToken(kind: keywords.contains(text) ? .keyword : .name, text: text, line: startLine, column: column))
+                tokens.append(
+                    LuaToken(
+                        kind: keywords.contains(text) ? .keyword : .name, text: text, line: startLine, column: column))
             } else if character.isNumber || (character == "." && peek(1)?.isNumber == true) {
                 var text = ""
-                while let next = peek(), next.isNumber || next.isLetter || next == "." || next == "_"
-                    || ((next == "+" || next == "-") && "eEpP".contains(text.last ?? " "))
+                while let next = peek(),
+                    next.isNumber || next.isLetter || next == "." || next == "_"
+                        || ((next == "+" || next == "-") && "eEpP".contains(text.last ?? " "))
                 {
                     text.append(next)
                     advance()

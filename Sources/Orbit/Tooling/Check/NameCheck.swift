@@ -44,7 +44,9 @@ struct NameCheck {
     private mutating func collectFileGlobals() {
         for (index, token) in tokens.enumerated() where token.kind == .name {
             let previous = self.token(index - 1)
-            if previous?.isSymbol(".") == true || previous?.isSymbol(":") == true || previous?.isKeyword("local") == true {
+            if previous?.isSymbol(".") == true || previous?.isSymbol(":") == true
+                || previous?.isKeyword("local") == true
+            {
                 continue
             }
             if self.token(index + 1)?.isSymbol("=") == true || previous?.isKeyword("function") == true {
@@ -142,7 +144,8 @@ struct NameCheck {
                 if previous?.isSymbol(".") == true || previous?.isSymbol(":") == true {
                     checkCustomerMember(at: index)
                 } else if braces.last != nil, self.token(index + 1)?.isSymbol("=") == true,
-                    previous?.isSymbol("{") == true || previous?.isSymbol(",") == true || previous?.isSymbol(";") == true
+                    previous?.isSymbol("{") == true || previous?.isSymbol(",") == true
+                        || previous?.isSymbol(";") == true
                 {
                     braces[braces.count - 1] = token.text
                 } else if previous?.isSymbol("::") == true {
@@ -150,7 +153,9 @@ struct NameCheck {
                 } else {
                     if braces.isEmpty && parentheses == 0 && scopes.count == 1 && Self.isForm(token.text) {
                         form = token.text
-                        if token.text == "on", let type = self.token(index + 1), type.kind == .string, type.text == "inactive" {
+                        if token.text == "on", let type = self.token(index + 1), type.kind == .string,
+                            type.text == "inactive"
+                        {
                             form = "on inactive"
                         }
                     }

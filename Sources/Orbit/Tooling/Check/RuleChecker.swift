@@ -22,7 +22,9 @@ public struct RuleChecker {
             let lines = source(of: file)?.split(separator: "\n", omittingEmptySubsequences: false) ?? []
             for number in max(1, line)...max(1, lines.count) where number <= lines.count {
                 if let range = lines[number - 1].range(of: text) {
-                    return (number, lines[number - 1].distance(from: lines[number - 1].startIndex, to: range.lowerBound) + 1)
+                    return (
+                        number, lines[number - 1].distance(from: lines[number - 1].startIndex, to: range.lowerBound) + 1
+                    )
                 }
             }
             return (line, Self.firstColumn(of: line, in: lines))
@@ -30,7 +32,9 @@ public struct RuleChecker {
 
         static func firstColumn(of line: Int, in lines: [Substring]) -> Int {
             guard line >= 1, line <= lines.count else { return 1 }
-            return (lines[line - 1].firstIndex { !$0.isWhitespace }).map { lines[line - 1].distance(from: lines[line - 1].startIndex, to: $0) + 1 } ?? 1
+            return (lines[line - 1].firstIndex { !$0.isWhitespace }).map {
+                lines[line - 1].distance(from: lines[line - 1].startIndex, to: $0) + 1
+            } ?? 1
         }
     }
 
@@ -96,7 +100,9 @@ public struct RuleChecker {
             let line = error.underlying.line ?? 1
             let lines = context.source(of: file)?.split(separator: "\n", omittingEmptySubsequences: false) ?? []
             let message = error.rule.map { "in \($0): \(error.underlying.message)" } ?? error.underlying.message
-            return [Diagnostic(.error, file: file, line: line, column: Context.firstColumn(of: line, in: lines), message)]
+            return [
+                Diagnostic(.error, file: file, line: line, column: Context.firstColumn(of: line, in: lines), message)
+            ]
         } catch {
             return [Diagnostic(.error, file: context.files.first?.name ?? "?", line: 1, column: 1, "\(error)")]
         }
@@ -116,7 +122,9 @@ public struct RuleChecker {
                         .error, file: tier.location.file, line: line, column: column,
                         "tier '\(tier.name)' can never be reached: '\(later.name)' comes after it and needs no more "
                             + "(min_points \(later.minimumPoints ?? 0))"))
-            } else if let later = askingNoMore.first(where: { $0.minimumPoints != nil && $0.minimumPoints == tier.minimumPoints }) {
+            } else if let later = askingNoMore.first(where: {
+                $0.minimumPoints != nil && $0.minimumPoints == tier.minimumPoints
+            }) {
                 diagnostics.append(
                     Diagnostic(
                         .warning, file: tier.location.file, line: line, column: column,
@@ -131,7 +139,8 @@ public struct RuleChecker {
     static let eventTypePass: Pass = { context in
         guard let book = context.book else { return [] }
         let known = RuleVocabulary.knownEventTypes
-        let uses = book.earnRules.map { ($0.eventType, $0.location) } + book.handlers.map { ($0.eventType, $0.location) }
+        let uses =
+            book.earnRules.map { ($0.eventType, $0.location) } + book.handlers.map { ($0.eventType, $0.location) }
         return uses.compactMap { type, location in
             guard !known.contains(type) else { return nil }
             let hint = Suggestion.didYouMean(type, among: known)

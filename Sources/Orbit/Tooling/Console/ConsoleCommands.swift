@@ -33,14 +33,17 @@ extension RuleConsole {
         ConsoleCommand(name: "reload", arguments: "", summary: "read the rule files again; the store keeps its state") {
             console, _ in try console.reload(from: nil)
         },
-        ConsoleCommand(name: "rules", arguments: "", summary: "the rules loaded: segments, earning rules, tiers, handlers") {
+        ConsoleCommand(
+            name: "rules", arguments: "", summary: "the rules loaded: segments, earning rules, tiers, handlers"
+        ) {
             console, _ in console.ruleListing()
         },
         ConsoleCommand(name: "at", arguments: "[INSTANT]", summary: "show or set the instant rules are evaluated at") {
             console, argument in
             if !argument.isEmpty {
                 guard let instant = Instant(iso8601: argument) else {
-                    throw ConsoleError("not an ISO 8601 instant with a zone: '\(argument)' (e.g. 2026-11-27T09:00:00+01:00)")
+                    throw ConsoleError(
+                        "not an ISO 8601 instant with a zone: '\(argument)' (e.g. 2026-11-27T09:00:00+01:00)")
                 }
                 console.now = instant
             }
@@ -52,7 +55,9 @@ extension RuleConsole {
         ConsoleCommand(name: "customer", arguments: "ID", summary: "what rules see of a customer; binds it to c") {
             console, id in try console.describeCustomer(id)
         },
-        ConsoleCommand(name: "segment", arguments: "NAME", summary: "how many customers are in a segment, and the first") {
+        ConsoleCommand(
+            name: "segment", arguments: "NAME", summary: "how many customers are in a segment, and the first"
+        ) {
             console, name in try console.segmentListing(name)
         },
         ConsoleCommand(
@@ -67,7 +72,9 @@ extension RuleConsole {
             name: "simulate", arguments: "EVENT_JSON",
             summary: "the effects an event would have; nothing is stored (id and at default to a new id and now)"
         ) { console, json in
-            guard !json.isEmpty else { throw ConsoleError("usage: .simulate {\"type\": \"purchase\", \"customer\": \"anna\", \"total\": 4999}") }
+            guard !json.isEmpty else {
+                throw ConsoleError("usage: .simulate {\"type\": \"purchase\", \"customer\": \"anna\", \"total\": 4999}")
+            }
             return try await console.simulate(json)
         },
     ]
@@ -85,7 +92,8 @@ extension RuleConsole {
         let book = session.book
         var lines: [String] = []
         for segment in book.segments {
-            lines.append("segment \"\(segment.name)\"  \(segment.location)" + (segment.description.map { "  \($0)" } ?? ""))
+            lines.append(
+                "segment \"\(segment.name)\"  \(segment.location)" + (segment.description.map { "  \($0)" } ?? ""))
         }
         for rule in book.earnRules { lines.append("earn \"\(rule.name)\" on \(rule.eventType)  \(rule.location)") }
         for tier in book.tiers { lines.append("tier \"\(tier.name)\"  \(tier.location)") }

@@ -31,7 +31,9 @@ final class ConsoleSession {
         environment = lua.makeEnvironment()
         let functions = try lua.call(lua.load(ConsoleLua.source, chunkName: ConsoleLua.chunkName, internal: true)) {
             _ in
-        } results: { results in (try results.function(at: 1), try results.function(at: 2)) }
+        } results: { results in
+            (try results.function(at: 1), try results.function(at: 2))
+        }
         (run, describe) = functions
         let recorder = recorder
         recordingType = book.customerType.observed { member, arguments, result in
@@ -55,7 +57,12 @@ final class ConsoleSession {
             }
         }
         do {
-            return .done(try lua.call(run) { $0.push(chunk) } results: { try $0.string(at: 1) })
+            return .done(
+                try lua.call(run) {
+                    $0.push(chunk)
+                } results: {
+                    try $0.string(at: 1)
+                })
         } catch {
             return .done("error: \(error)")
         }
@@ -67,7 +74,9 @@ final class ConsoleSession {
         let view = CustomerView(customer: customer, now: now, tier: book.currentTier(of: customer), book: book)
         try lua.call(lua.load("\(name) = ...", chunkName: ConsoleLua.chunkName, environment: environment)) {
             $0.push(view, as: book.customerType)
-        } results: { _ in () }
+        } results: { _ in
+            ()
+        }
     }
 
     /// Makes `customer(id)` a session global returning that customer's view.
@@ -81,7 +90,9 @@ final class ConsoleSession {
                     CustomerView(customer: customer, now: now, tier: book.currentTier(of: customer), book: book),
                     as: book.customerType)
             }
-        } results: { _ in () }
+        } results: { _ in
+            ()
+        }
     }
 
     /// The fields of `customer`'s view, one line each, as rules see them.
@@ -90,7 +101,9 @@ final class ConsoleSession {
         return try book.lua.call(describe) { stack in
             stack.push(view, as: book.customerType)
             stack.push(.array(vocabulary.customerMembers.map(LuaValue.string)))
-        } results: { try $0.string(at: 1) }
+        } results: {
+            try $0.string(at: 1)
+        }
     }
 
     /// Names the session defined (`x = 1`), for completion.

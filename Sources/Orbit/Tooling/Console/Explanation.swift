@@ -22,7 +22,9 @@ extension RuleConsole {
     {
         guard let segment = session.book.segments.first(where: { $0.name == name }) else { return nil }
         let (result, reads) = try session.recording(segment.predicate, customer: customer, at: now)
-        var lines = ["segment \"\(name)\" for \"\(customer.id)\" at \(now): \(result.isTruthy ? "member" : "not a member")"]
+        var lines = [
+            "segment \"\(name)\" for \"\(customer.id)\" at \(now): \(result.isTruthy ? "member" : "not a member")"
+        ]
         lines.append("  \(segment.location)" + (segment.description.map { "  \($0)" } ?? ""))
         lines += reads
         lines.append("  when(c) returned \(result)")
@@ -39,7 +41,8 @@ extension RuleConsole {
         if let minimum = tier.minimumPoints {
             let met = customer.pointsEarned >= minimum
             holds = holds && met
-            lines.append("  min_points \(minimum): points earned \(customer.pointsEarned) \(met ? "(met)" : "(not met)")")
+            lines.append(
+                "  min_points \(minimum): points earned \(customer.pointsEarned) \(met ? "(met)" : "(not met)")")
         }
         if let condition = tier.condition {
             let (result, reads) = try session.recording(condition, customer: customer, at: now)
@@ -62,7 +65,9 @@ extension ConsoleSession {
         let lua = book.lua
         let view = CustomerView(customer: customer, now: now, tier: book.currentTier(of: customer), book: book)
         recorder.observations = []
-        let result = try lua.call(condition) { $0.push(view, as: recordingType) } results: { results in
+        let result = try lua.call(condition) {
+            $0.push(view, as: recordingType)
+        } results: { results in
             (try? results.value(at: 1)) ?? .string(results.typeName(at: 1))
         }
         let reads = recorder.observations.map { observation in

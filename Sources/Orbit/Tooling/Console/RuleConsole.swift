@@ -122,7 +122,9 @@ public final class RuleConsole {
         guard !id.isEmpty else { throw ConsoleError("a customer id is needed") }
         guard let customer = customers[id] else {
             throw ConsoleError(
-                "no customer '\(id)' in the store\(Suggestion.didYouMean(id, among: Array(customers.keys.prefix(10_000))))")
+                "no customer '\(id)' in the store"
+                    + Suggestion.didYouMean(id, among: Array(customers.keys.prefix(10_000)))
+            )
         }
         return customer
     }
@@ -134,12 +136,11 @@ public final class RuleConsole {
     public func completions(for line: String) -> [String] {
         let word = String(line.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }.reversed())
         let before = line.dropLast(word.count)
-        var candidates: [String]
-        if before.isEmpty && line.hasPrefix(".") == false && word.isEmpty {
-            candidates = []
+        let candidates: [String]
+        if before.isEmpty && word.isEmpty {
+            return []
         } else if before == "." {
-            candidates = Self.commands.map { "." + $0.name }
-            return candidates.filter { $0.hasPrefix("." + word) }.map { String($0.dropFirst()) }.sorted()
+            candidates = Self.commandNames
         } else if before.hasPrefix(".") {
             candidates = Array(customers.keys) + session.book.ruleNames
         } else if before.hasSuffix(".") || before.hasSuffix(":") {

@@ -13,7 +13,8 @@ extension RuleConsole {
                     customer: before, segments: segments)
             ])
         }
-        let engine = Engine(rules: try sources.book(logger: logger), store: copy, clock: ManualClock(event.at), logger: logger)
+        let engine = Engine(
+            rules: try sources.book(logger: logger), store: copy, clock: ManualClock(event.at), logger: logger)
         let outcome = try await engine.ingest(event)
         var lines = ["\(event.type) for \"\(event.customerID)\" at \(event.at) (simulated, nothing stored)"]
         switch outcome.status {
@@ -33,7 +34,8 @@ extension RuleConsole {
         for name in segmentsAfter.subtracting(segmentsBefore).sorted() { lines.append("  enters segment \"\(name)\"") }
         for name in segmentsBefore.subtracting(segmentsAfter).sorted() { lines.append("  leaves segment \"\(name)\"") }
         for message in await copy.messages(customerID: event.customerID) {
-            lines.append("  queues \(message.channel.rawValue) \"\(message.template)\" \(JSONValue.object(message.data))")
+            lines.append(
+                "  queues \(message.channel.rawValue) \"\(message.template)\" \(JSONValue.object(message.data))")
         }
         return lines.joined(separator: "\n")
     }

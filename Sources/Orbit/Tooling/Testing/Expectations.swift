@@ -17,13 +17,15 @@ enum Expectations {
         "points": { run, arguments in
             let customer = try await run.customer(text(arguments, 0, "customer id"))
             guard let expected = arguments[safe: 1].integerValue else { throw TestFailure("expect.points(id, N)") }
-            return customer.pointsBalance == expected ? nil : "expected \(expected) points, got \(customer.pointsBalance)"
+            return customer.pointsBalance == expected
+                ? nil : "expected \(expected) points, got \(customer.pointsBalance)"
         },
         "tier": { run, arguments in
             let customer = try await run.customer(text(arguments, 0, "customer id"))
             let expected = arguments[safe: 1].stringValue
             return customer.tier == expected
-                ? nil : "expected tier \(expected.map { "'\($0)'" } ?? "none"), got \(customer.tier.map { "'\($0)'" } ?? "none")"
+                ? nil
+                : "expected tier \(expected.map { "'\($0)'" } ?? "none"), got \(customer.tier.map { "'\($0)'" } ?? "none")"
         },
         "tag": { run, arguments in
             let customer = try await run.customer(text(arguments, 0, "customer id"))
@@ -51,14 +53,18 @@ enum Expectations {
         },
         "effect": { run, arguments in
             let effects = try run.lastEffects()
-            return effects.contains(where: matcher(arguments)) ? nil : "no such effect; the last event had: \(describe(effects))"
+            return effects.contains(where: matcher(arguments))
+                ? nil : "no such effect; the last event had: \(describe(effects))"
         },
         "no_effect": { run, arguments in
             let effects = try run.lastEffects()
-            return effects.contains(where: matcher(arguments)) ? "unexpected effect; the last event had: \(describe(effects))" : nil
+            return effects.contains(where: matcher(arguments))
+                ? "unexpected effect; the last event had: \(describe(effects))" : nil
         },
         "rejected": { run, arguments in
-            guard case .rejected(let reason)? = run.lastOutcome?.status else { return "the last event was not rejected" }
+            guard case .rejected(let reason)? = run.lastOutcome?.status else {
+                return "the last event was not rejected"
+            }
             guard let part = arguments[safe: 0].stringValue else { return nil }
             return reason.contains(part) ? nil : "rejected for another reason: \(reason)"
         },

@@ -39,7 +39,8 @@ public struct RuleTestRunner {
             let run = TestRun(sources: sources, logger: logger)
             for (index, step) in steps.enumerated() {
                 do {
-                    if let failure = try await run.perform(step, next: index + 1 < steps.count ? steps[index + 1] : nil) {
+                    if let failure = try await run.perform(step, next: index + 1 < steps.count ? steps[index + 1] : nil)
+                    {
                         failures.append("\(step.file):\(step.line): \(step.call): \(failure)")
                     }
                 } catch {
@@ -63,20 +64,22 @@ public struct RuleTestRunner {
     {
         let lua = host.lua
         let environment = lua.makeEnvironment()
-        let prelude = try lua.load(TestPrelude.source, chunkName: TestPrelude.chunkName, environment: environment, internal: true)
+        let prelude = try lua.load(
+            TestPrelude.source, chunkName: TestPrelude.chunkName, environment: environment, internal: true)
         _ = try lua.call(prelude) { stack in
             stack.push(function: "record") { stack in
                 let kind = try stack.string(at: 1)
+                if kind == "test" {
+                    recorder.tests.append(DeclaredTest(name: try stack.string(at: 2), body: try stack.function(at: 3)))
+                    return
+                }
                 let location = stack.callerLocation
                 let file = location?.chunk ?? name
                 let line = location?.line ?? 0
-                if kind == "test" {
-                    recorder.tests.append(
-                        DeclaredTest(name: try stack.string(at: 2), body: try stack.function(at: 3), file: file, line: line))
-                    return
-                }
                 var arguments: [LuaValue] = []
-                for position in stride(from: 2, through: stack.count, by: 1) { arguments.append(try stack.value(at: position)) }
+                for position in stride(from: 2, through: stack.count, by: 1) {
+                    arguments.append(try stack.value(at: position))
+                }
                 recorder.steps.append(TestStep(kind: kind, arguments: arguments, file: file, line: line))
             }
             stack.push(.array(Expectations.table.keys.sorted().map(LuaValue.string)))
@@ -84,7 +87,9 @@ public struct RuleTestRunner {
                 guard case .map(let table) = try stack.value(at: 2) else { return }
                 stack.push(Suggestion.didYouMean(try stack.string(at: 1), among: table.keys.compactMap(\.stringValue)))
             }
-        } results: { _ in () }
+        } results: { _ in
+            ()
+        }
         try lua.call(lua.load(source, chunkName: name, environment: environment))
         return recorder.tests
     }

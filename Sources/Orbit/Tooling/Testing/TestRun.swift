@@ -45,7 +45,8 @@ final class TestRun {
             return nil
         case "event":
             guard case .object(let fields)? = step.arguments.first.flatMap(JSONValue.init) else {
-                throw TestFailure("event needs a table: event{ type = \"purchase\", customer = \"anna\", total = eur(60) }")
+                throw TestFailure(
+                    "event needs a table: event{ type = \"purchase\", customer = \"anna\", total = eur(60) }")
             }
             events += 1
             let id = "test-event-\(events)"
@@ -90,24 +91,35 @@ final class TestRun {
     /// `given.customer{ id = "anna", signed_up_at = "…", consent = { email = true }, attributes = {…}, tags = {…},
     /// points = 500, tier = "gold" }`: the customer as the store would hold them.
     private func givenCustomer(_ value: LuaValue) async throws {
-        let allowed = ["id", "signed_up_at", "consent", "attributes", "tags", "points", "tier", "referral_code", "referrer"]
-        guard case .map(let fields) = value else { throw TestFailure("given.customer needs a table: given.customer{ id = \"anna\" }") }
+        let allowed = [
+            "id", "signed_up_at", "consent", "attributes", "tags", "points", "tier", "referral_code", "referrer",
+        ]
+        guard case .map(let fields) = value else {
+            throw TestFailure("given.customer needs a table: given.customer{ id = \"anna\" }")
+        }
         for key in fields.keys {
             let name = key.stringValue ?? key.description
             guard allowed.contains(name) else {
-                throw TestFailure("given.customer: unknown field '\(name)'\(Suggestion.didYouMean(name, among: allowed))")
+                throw TestFailure(
+                    "given.customer: unknown field '\(name)'\(Suggestion.didYouMean(name, among: allowed))")
             }
         }
-        guard let id = value["id"].stringValue, !id.isEmpty else { throw TestFailure("given.customer needs id = \"…\"") }
+        guard let id = value["id"].stringValue, !id.isEmpty else {
+            throw TestFailure("given.customer needs id = \"…\"")
+        }
         var signedUp = clock.now()
         if let text = value["signed_up_at"].stringValue {
-            guard let instant = Instant(iso8601: text) else { throw TestFailure("signed_up_at: not an ISO 8601 instant: \(text)") }
+            guard let instant = Instant(iso8601: text) else {
+                throw TestFailure("signed_up_at: not an ISO 8601 instant: \(text)")
+            }
             signedUp = instant
         }
         var customer = Customer(id: id, signedUpAt: signedUp)
         if case .map(let consent) = value["consent"] {
             for (channel, granted) in consent {
-                guard let name = channel.stringValue, let channel = Channel(rawValue: name), case .bool(let flag) = granted else {
+                guard let name = channel.stringValue, let channel = Channel(rawValue: name),
+                    case .bool(let flag) = granted
+                else {
                     throw TestFailure("consent: channels are email, push, sms, whatsapp, each true or false")
                 }
                 customer.consent[channel] = flag
@@ -124,7 +136,8 @@ final class TestRun {
         customer.referrer = value["referrer"].stringValue
         givens += 1
         try await store.apply([
-            EventCommit(eventID: "given:\(givens)", eventType: "given", customerID: id, at: signedUp, customer: customer)
+            EventCommit(
+                eventID: "given:\(givens)", eventType: "given", customerID: id, at: signedUp, customer: customer)
         ])
         engine = nil
     }

@@ -15,12 +15,10 @@ struct TestStep {
     }
 }
 
-/// A test as its file declares it: the name, the body to run, where it starts.
+/// A test as its file declares it: the name and the body to run.
 struct DeclaredTest {
     var name: String
     var body: LuaFunction
-    var file: String
-    var line: Int
 }
 
 /// The outcome of one test.

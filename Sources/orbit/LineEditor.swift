@@ -39,6 +39,8 @@ final class LineEditor {
             return Unmanaged<LineEditor>.fromOpaque(client).takeUnretainedValue().complete(in: editor)
         }
         orbit_editor_setup(editor, prompt, history, complete, Unmanaged.passUnretained(self).toOpaque())
+        // Ctrl-C must not end the session (and lose its variables): it is ignored; Ctrl-D or .quit end it.
+        signal(SIGINT, SIG_IGN)
     }
 
     deinit {

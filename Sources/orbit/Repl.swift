@@ -17,6 +17,9 @@ struct Repl: AsyncParsableCommand {
     @Option(help: "SQLite database to read customers from (default: an empty store in memory).") var db: String?
 
     func run() async throws {
+        if let db, !FileManager.default.fileExists(atPath: db) {
+            throw ValidationError("no database '\(db)' (the REPL reads a store, it does not create one)")
+        }
         let store: any Store = try db.map { try SQLiteStore(path: $0) } ?? MemoryStore()
         // `print` in Lua typed at the prompt shows on the terminal.
         let logger = Logger(label: "orbit.repl", factory: { _ in PrintLogHandler() })

@@ -131,7 +131,8 @@ struct ConsoleTests {
         let file = directory.appendingPathComponent("segments.lua")
         try #"segment "big" { when = function(c) return c.order_count >= 2 end }"#.write(
             to: file, atomically: true, encoding: .utf8)
-        let console = try await console(rules: directory.path)
+        let store = try await store()
+        let console = try await console(store, rules: directory.path)
         #expect(await console.handle(".segment big").output.hasPrefix("segment \"big\": 1 of 2"))
         try #"segment "big" { when = function(c) return c.order_count >= 2 end"#.write(
             to: file, atomically: true, encoding: .utf8)
@@ -143,6 +144,14 @@ struct ConsoleTests {
             to: file, atomically: true, encoding: .utf8)
         #expect(await console.handle(".reload").output.hasPrefix("loaded 1 file(s): 1 segment(s)"))
         #expect(await console.handle(".segment small").output.hasSuffix("\n  ben"))
+        // Another process writes to the store: .reload reads the customers again.
+        let engine = Engine(
+            rules: try RuleSources(path: directory.path).book(logger: logger), store: store,
+            clock: ManualClock(at("2026-03-01T00:00:00Z")), logger: logger)
+        _ = try await engine.ingest(purchase("e4", "cleo", "2026-02-25T10:00:00Z", cents: 1000))
+        #expect(await console.handle(".segment small").output.hasSuffix("\n  ben"))
+        _ = await console.handle(".reload")
+        #expect(await console.handle(".segment small").output.hasSuffix("\n  ben, cleo"))
     }
 
     @Test("completion offers commands, API names, rule names and customer fields")

@@ -28,10 +28,10 @@ extension RuleConsole {
             summary: "load rules from a file or directory (a broken file keeps the rules loaded before)"
         ) { console, path in
             guard !path.isEmpty else { throw ConsoleError("usage: .load FILE|DIR") }
-            return try console.reload(from: path)
+            return try await console.reload(from: path)
         },
-        ConsoleCommand(name: "reload", arguments: "", summary: "read the rule files again; the store keeps its state") {
-            console, _ in try console.reload(from: nil)
+        ConsoleCommand(name: "reload", arguments: "", summary: "read the rule files and the store's customers again") {
+            console, _ in try await console.reload(from: nil)
         },
         ConsoleCommand(
             name: "rules", arguments: "", summary: "the rules loaded: segments, earning rules, tiers, handlers"

@@ -96,9 +96,10 @@ public final class RuleConsole {
         }
     }
 
-    /// Replaces the rules with those at `path` (the current ones when nil). A file that fails to load keeps the old
-    /// rules; the store is never touched. Session variables start afresh with the new rule book.
-    func reload(from path: String?) throws -> String {
+    /// Replaces the rules with those at `path` (the current ones when nil) and reads the store's customers again. A
+    /// file that fails to load keeps the old rules; the store is never written. Session variables start afresh with
+    /// the new rule book.
+    func reload(from path: String?) async throws -> String {
         guard let path = path ?? rulesPath else { throw ConsoleError("no rules to reload: .load FILE|DIR first") }
         let newSources: RuleSources
         let newSession: ConsoleSession
@@ -112,6 +113,7 @@ public final class RuleConsole {
         sources = newSources
         session = newSession
         rulesPath = path
+        customers = Dictionary(uniqueKeysWithValues: try await store.allCustomers().map { ($0.id, $0) })
         let book = session.book
         return "loaded \(book.files.count) file(s): \(book.segmentNames.count) segment(s), \(book.earnRuleNames.count) "
             + "earning rule(s), \(book.tierNames.count) tier(s), \(book.handlerNames.count) handler(s)"

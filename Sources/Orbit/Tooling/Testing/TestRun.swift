@@ -22,7 +22,7 @@ final class TestRun {
     }
 
     /// The engine, made when first needed (again after `given`, so that it reads the new customer from the store).
-    private func currentEngine() throws -> Engine {
+    func currentEngine() throws -> Engine {
         if let engine { return engine }
         let made = Engine(rules: try sources.book(logger: logger), store: store, clock: clock, logger: logger)
         engine = made

@@ -30,6 +30,11 @@ let package = Package(
             pkgConfig: "lua5.4",
             providers: [.apt(["liblua5.4-dev"])]
         ),
+        .systemLibrary(
+            name: "CEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
         .target(
             name: "LuaRuntime",
             dependencies: [
@@ -57,6 +62,7 @@ let package = Package(
         .executableTarget(
             name: "orbit",
             dependencies: [
+                "CEdit",
                 "LuaRuntime",
                 "Orbit",
                 "OrbitSQLite",
@@ -89,6 +95,7 @@ let package = Package(
         .testTarget(
             name: "OrbitCLITests",
             dependencies: ["orbit", "checkout-service"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,3 +1,5 @@
+import CLua
+
 /// Describes how a Swift class appears in Lua: as userdata whose fields and methods are looked up on demand through
 /// `__index`, so a rule pays only for the fields it reads. The metatable is locked (`getmetatable` returns `false`)
 /// and reading an unknown field is an error that names the type and the field, so typos surface at once.
@@ -31,6 +33,34 @@ public final class LuaObjectType<Object: AnyObject> {
         members[name] = .method { object, stack in try body(unsafeDowncast(object, to: Object.self), &stack) }
     }
 
+    /// A copy of this type that reports every field read and method call to `observer`, with the arguments (nil for a
+    /// field) and the first result (values that cannot cross, such as functions, are reported by their type name).
+    /// Explanations use it to show which values a rule saw. Register the copy like any type.
+    public func observed(
+        by observer: @escaping (_ member: String, _ arguments: [LuaValue]?, _ result: LuaValue) -> Void
+    ) -> LuaObjectType<Object> {
+        let copy = LuaObjectType(name: name)
+        for (memberName, member) in members {
+            switch member {
+            case .field(let value):
+                copy.members[memberName] = .field { object in
+                    let result = value(object)
+                    observer(memberName, nil, result)
+                    return result
+                }
+            case .method(let body):
+                copy.members[memberName] = .method { object, stack in
+                    let argumentCount = stack.count
+                    let arguments = (0..<argumentCount).map { stack.observedValue(at: $0 + 1) }
+                    try body(object, &stack)
+                    let result = stack.pushedCount > 0 ? stack.observedValue(at: argumentCount + 1) : .nil
+                    observer(memberName, arguments, result)
+                }
+            }
+        }
+        return copy
+    }
+
     /// All field and method names, sorted (for completion and diagnostics).
     public var memberNames: [String] { members.keys.sorted() }
 
@@ -46,3 +76,13 @@ enum ObjectMember {
 
 @available(*, unavailable)
 extension LuaObjectType: Sendable {}
+
+extension LuaStack {
+    /// The value at `position`, pushed results included, for an observer: what cannot cross is its type name.
+    fileprivate func observedValue(at position: Int) -> LuaValue {
+        let index = base + Int32(clamping: position)
+        guard index <= lua_gettop(L) else { return .nil }
+        var reader = ValueReader(core: core)
+        return (try? reader.read(at: index)) ?? .string(String(cString: orbit_typename(L, index)))
+    }
+}

@@ -8,7 +8,7 @@ struct OrbitCommand: AsyncParsableCommand {
         abstract: "Orbit: customer-retention rules in sandboxed Lua.",
         subcommands: [
             Eval.self, Replay.self, QuoteCommand.self, CommitCommand.self, RefundCommand.self, CustomerCommand.self,
-            Fit.self, Report.self, Bench.self,
+            Repl.self, Check.self, TestCommand.self, Fit.self, Report.self, Bench.self,
         ]
     )
 }

@@ -1,0 +1,88 @@
+import LuaRuntime
+
+/// `.explain CUSTOMER NAME`: runs one condition with a recording customer view and shows every value it read.
+/// Each explainer answers for the names it knows and returns nil for others; checkout adds offers to the table.
+typealias Explainer = @Sendable (ConsoleSession, Customer, String, Instant) throws -> String?
+
+extension RuleConsole {
+    static let explainers: [Explainer] = [explainSegment, explainTier]
+
+    func explain(customer id: String, subject: String) throws -> String {
+        let customer = try customer(id)
+        for explainer in Self.explainers {
+            if let explanation = try explainer(session, customer, subject, now) { return explanation }
+        }
+        let book = session.book
+        throw ConsoleError(
+            "no segment or tier named '\(subject)'\(Suggestion.didYouMean(subject, among: book.ruleNames))")
+    }
+
+    static func explainSegment(_ session: ConsoleSession, _ customer: Customer, _ name: String, _ now: Instant) throws
+        -> String?
+    {
+        guard let segment = session.book.segments.first(where: { $0.name == name }) else { return nil }
+        let (result, reads) = try session.recording(segment.predicate, customer: customer, at: now)
+        var lines = [
+            "segment \"\(name)\" for \"\(customer.id)\" at \(now): \(result.isTruthy ? "member" : "not a member")"
+        ]
+        lines.append("  \(segment.location)" + (segment.description.map { "  \($0)" } ?? ""))
+        lines += reads
+        lines.append("  when(c) returned \(result)")
+        return lines.joined(separator: "\n")
+    }
+
+    static func explainTier(_ session: ConsoleSession, _ customer: Customer, _ name: String, _ now: Instant) throws
+        -> String?
+    {
+        let book = session.book
+        guard let tier = book.tiers.first(where: { $0.name == name }) else { return nil }
+        var lines = ["tier \"\(name)\" for \"\(customer.id)\" at \(now)  \(tier.location)"]
+        var holds = true
+        if let minimum = tier.minimumPoints {
+            let met = customer.pointsEarned >= minimum
+            holds = holds && met
+            lines.append(
+                "  min_points \(minimum): points earned \(customer.pointsEarned) \(met ? "(met)" : "(not met)")")
+        }
+        if let condition = tier.condition {
+            let (result, reads) = try session.recording(condition, customer: customer, at: now)
+            lines += reads
+            lines.append("  when(c) returned \(result)")
+            holds = holds && result.isTruthy
+        }
+        if tier.minimumPoints == nil && tier.condition == nil { lines.append("  no conditions: everyone qualifies") }
+        let current = try book.tier(of: customer, at: now)?.name
+        lines.append(
+            "  qualifies: \(holds ? "yes" : "no"); holds " + (current.map { "\"\($0)\"" } ?? "no tier")
+                + " (the highest tier whose conditions are met)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension ConsoleSession {
+    /// Calls `condition(c)` with a recording view of `customer`: its result and one line per value read.
+    func recording(_ condition: LuaFunction, customer: Customer, at now: Instant) throws -> (LuaValue, [String]) {
+        let lua = book.lua
+        let view = CustomerView(customer: customer, now: now, tier: book.currentTier(of: customer), book: book)
+        recorder.observations = []
+        let result = try lua.call(condition) {
+            $0.push(view, as: recordingType)
+        } results: { results in
+            (try? results.value(at: 1)) ?? .string(results.typeName(at: 1))
+        }
+        let reads = recorder.observations.map { observation in
+            let call: String
+            if let arguments = observation.arguments {
+                if arguments.count == 1, case .map = arguments[0] {
+                    call = "c:\(observation.member)\(arguments[0])"
+                } else {
+                    call = "c:\(observation.member)(\(arguments.map(\.description).joined(separator: ", ")))"
+                }
+            } else {
+                call = "c.\(observation.member)"
+            }
+            return "  \(call) = \(observation.result)"
+        }
+        return (result, reads)
+    }
+}

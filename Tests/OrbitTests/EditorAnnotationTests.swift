@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import LuaRuntime
+import Testing
+
+@testable import Orbit
+
+/// `editor/orbit.lua` and `editor/orbit-test.lua` must describe exactly what the runtime offers.
+@Suite("Editor annotations")
+struct EditorAnnotationTests {
+    static let editor = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("editor")
+    let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    private func annotations(_ name: String) throws -> String {
+        try String(contentsOf: Self.editor.appendingPathComponent(name), encoding: .utf8)
+    }
+
+    /// Names declared with `function PREFIXname(` at the start of a line.
+    private func functions(in text: String, prefix: String) -> Set<String> {
+        var names = Set<String>()
+        for line in text.split(separator: "\n") where line.hasPrefix("function " + prefix) {
+            let rest = line.dropFirst(("function " + prefix).count)
+            let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            if rest.dropFirst(name.count).hasPrefix("(") { names.insert(String(name)) }
+        }
+        return names
+    }
+
+    @Test("every global of the rule API is annotated, and nothing else")
+    func globals() throws {
+        let vocabulary = try RuleVocabulary(logger: logger)
+        let annotated = functions(in: try annotations("orbit.lua"), prefix: "")
+        #expect(annotated == Set(vocabulary.apiNames))
+    }
+
+    @Test("orbit.Customer has exactly the fields and methods of the customer view")
+    func customer() throws {
+        let text = try annotations("orbit.lua")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("---@class orbit.Customer") }) else {
+            Issue.record("no ---@class orbit.Customer")
+            return
+        }
+        let fields = lines[(start + 1)...].prefix { $0.hasPrefix("---@field ") }
+            .map { String($0.dropFirst("---@field ".count).prefix { $0 != " " }) }
+        let methods = functions(in: text, prefix: "Customer:")
+        let vocabulary = try RuleVocabulary(logger: logger)
+        #expect(Set(fields).union(methods) == Set(vocabulary.customerMembers))
+        #expect(Set(fields).isDisjoint(with: methods))
+    }
+
+    @Test("orbit.Cart has exactly the fields and methods of the cart view")
+    func cart() throws {
+        let text = try annotations("orbit.lua")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.hasPrefix("---@class orbit.Cart") && !$0.hasPrefix("---@class orbit.CartLine") })
+        let fields = lines[(start + 1)...].prefix { $0.hasPrefix("---@field ") }
+            .map { String($0.dropFirst("---@field ".count).prefix { $0 != " " }) }
+        let methods = functions(in: text, prefix: "Cart:")
+        #expect(Set(fields).union(methods) == Set(CartView.luaType().memberNames))
+    }
+
+    @Test("the expect.* functions of the test annotations are the runner's expectations")
+    func expectations() throws {
+        let annotated = functions(in: try annotations("orbit-test.lua"), prefix: "expect.")
+        #expect(annotated == Set(Expectations.table.keys))
+        let globals = functions(in: try annotations("orbit-test.lua"), prefix: "")
+        #expect(globals == ["test", "at", "event"])
+    }
+}

@@ -22,15 +22,15 @@ public struct Cart: Hashable, Sendable, Codable {
             throw CheckoutError.invalidCart("the cart has \(lines.count) lines; at most \(Self.maximumLines)")
         }
         for (index, line) in lines.enumerated() {
-            let label = "line \(index + 1) (\(line.sku.isEmpty ? "no sku" : "sku \(line.sku)"))"
-            guard !line.sku.isEmpty else { throw CheckoutError.invalidCart("\(label): sku must not be empty") }
+            func label() -> String { "line \(index + 1) (\(line.sku.isEmpty ? "no sku" : "sku \(line.sku)"))" }
+            guard !line.sku.isEmpty else { throw CheckoutError.invalidCart("\(label()): sku must not be empty") }
             guard line.quantity >= 1, line.quantity <= Self.maximumQuantity else {
                 throw CheckoutError.invalidCart(
-                    "\(label): qty must be a whole number from 1 to \(Self.maximumQuantity), got \(line.quantity)")
+                    "\(label()): qty must be a whole number from 1 to \(Self.maximumQuantity), got \(line.quantity)")
             }
             guard line.price >= 0, line.price <= Self.maximumUnitPrice else {
                 throw CheckoutError.invalidCart(
-                    "\(label): price must be minor units from 0 to \(Self.maximumUnitPrice), got \(line.price)")
+                    "\(label()): price must be minor units from 0 to \(Self.maximumUnitPrice), got \(line.price)")
             }
         }
     }

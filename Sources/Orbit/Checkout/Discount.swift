@@ -48,12 +48,25 @@ struct DiscountOutcome {
     /// Amount off each line, in line order.
     var lineAmounts: [Int64]
     /// Extra points: multiplier (thousandths above 1) and the share of the order it covers.
-    var multipliers: [(thousandths: Int64, filter: LineFilter)] = []
+    var multipliers: [PointsMultiplier] = []
     /// Why nothing came off, when nothing did.
     var shortfall: Shortfall?
 
     var total: Int64 { lineAmounts.reduce(0, +) }
     var isEmpty: Bool { total == 0 && multipliers.isEmpty }
+}
+
+/// Extra points on the share of an order a filter matches: factor in thousandths (2000 doubles).
+struct PointsMultiplier {
+    var thousandths: Int64
+    var filter: LineFilter
+}
+
+/// The lines a filter matches in one cart: how many, their total, and which.
+struct MatchedLines {
+    var count: Int
+    var total: Int64
+    var mask: [Bool]
 }
 
 /// A single percent or amount off a filter: what most declared offers are, computed from the filter's matched total
@@ -77,7 +90,7 @@ struct DiscountPlan {
     }
 
     /// The discount on lines matched for `total`, or why there is none.
-    func discount(matched: (count: Int, total: Int64), currency: Currency) -> Result<Int64, ShortfallError> {
+    func discount(matched: MatchedLines, currency: Currency) -> Result<Int64, ShortfallError> {
         if matched.count == 0 { return .failure(ShortfallError(.noMatch(filter))) }
         if matched.total < minimum {
             return .failure(
@@ -106,31 +119,31 @@ struct ShortfallError: Error {
 struct DiscountCalculator {
     let cart: Cart
     let lineTotals: [Int64]
-    /// Matched line count and total per interned filter slot, computed on first use (count −1: not yet).
-    private var slots: [(count: Int, total: Int64)]
+    /// The lines of each interned filter slot, computed on first use.
+    private var slots: [MatchedLines?]
 
     init(cart: Cart, filterSlots: Int = 0) {
         self.cart = cart
         lineTotals = cart.lineTotals
-        slots = Array(repeating: (-1, 0), count: filterSlots)
+        slots = Array(repeating: nil, count: filterSlots)
     }
 
-    /// How many lines `filter` (interned as `slot`) matches and their total.
-    mutating func matched(_ filter: LineFilter, slot: Int) -> (count: Int, total: Int64) {
-        if slots[slot].count >= 0 { return slots[slot] }
+    /// The lines `filter` (interned as `slot`) matches.
+    mutating func matched(_ filter: LineFilter, slot: Int) -> MatchedLines {
+        if let known = slots[slot] { return known }
         let result = matched(filter)
         slots[slot] = result
         return result
     }
 
-    func matched(_ filter: LineFilter) -> (count: Int, total: Int64) {
-        var count = 0
-        var total: Int64 = 0
+    func matched(_ filter: LineFilter) -> MatchedLines {
+        var result = MatchedLines(count: 0, total: 0, mask: Array(repeating: false, count: lineTotals.count))
         for index in cart.lines.indices where filter.matches(cart.lines[index]) {
-            count += 1
-            total += lineTotals[index]
+            result.count += 1
+            result.total += lineTotals[index]
+            result.mask[index] = true
         }
-        return (count, total)
+        return result
     }
 
     func outcome(of rules: [DiscountRule]) -> DiscountOutcome {
@@ -177,7 +190,7 @@ struct DiscountCalculator {
         case .pointsMultiplier(let thousandths, let filter):
             guard matched(filter).count > 0 else { return empty(.noMatch(filter)) }
             var result = empty(nil)
-            result.multipliers = [(thousandths, filter)]
+            result.multipliers = [PointsMultiplier(thousandths: thousandths, filter: filter)]
             return result
         case .bestOf(let options):
             var best: DiscountOutcome?
@@ -212,7 +225,12 @@ struct DiscountCalculator {
 
     /// `amount` spread over the lines `filter` matches, in proportion to their totals.
     func spread(_ amount: Int64, over filter: LineFilter) -> [Int64] {
-        Self.spread(amount, weights: lineTotals) { filter.matches(cart.lines[$0]) }
+        spread(amount, over: matched(filter))
+    }
+
+    /// `amount` spread over `lines`, in proportion to their totals.
+    func spread(_ amount: Int64, over lines: MatchedLines) -> [Int64] {
+        Self.spread(amount, weights: lineTotals) { lines.mask[$0] }
     }
 
     /// `amount` split over the lines whose weight is 0 or more, in proportion to the weights, summing exactly to
@@ -247,21 +265,23 @@ struct DiscountCalculator {
         }
         var left = amount - given
         guard left > 0 else { return amounts }
-        var received = Array(repeating: false, count: weights.count)
-        while left > 0 {
-            var best = -1
-            var bestRemainder: Int64 = -1
-            for index in weights.indices where includes(index) && !received[index] {
-                let remainder = total.dividingFullWidth(amount.multipliedFullWidth(by: max(0, weights[index]))).remainder
-                if remainder > bestRemainder {
-                    best = index
-                    bestRemainder = remainder
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: weights.count) { received in
+            received.initialize(repeating: false)
+            while left > 0 {
+                var best = -1
+                var bestRemainder: Int64 = -1
+                for index in weights.indices where includes(index) && !received[index] {
+                    let remainder = total.dividingFullWidth(amount.multipliedFullWidth(by: max(0, weights[index]))).remainder
+                    if remainder > bestRemainder {
+                        best = index
+                        bestRemainder = remainder
+                    }
                 }
+                guard best >= 0 else { break }
+                amounts[best] += 1
+                received[best] = true
+                left -= 1
             }
-            guard best >= 0 else { break }
-            amounts[best] += 1
-            received[best] = true
-            left -= 1
         }
         return amounts
     }

@@ -32,7 +32,9 @@ struct QuoteEvaluator {
         var total: Int64
         /// Per line; nil while the offer's plan can still work them out from `total`.
         var lineAmounts: [Int64]?
-        var multipliers: [(thousandths: Int64, filter: LineFilter)] = []
+        var multipliers: [PointsMultiplier] = []
+        /// For plan offers: the lines the plan's filter matches.
+        var matched: MatchedLines?
         var coupon: String?
         var note: String?
     }
@@ -124,11 +126,12 @@ struct QuoteEvaluator {
         }
         var candidate: Candidate
         if let plan = offer.plan {
-            switch plan.discount(matched: calculator.matched(plan.filter, slot: offer.filterSlot), currency: request.cart.currency) {
+            let matched = calculator.matched(plan.filter, slot: offer.filterSlot)
+            switch plan.discount(matched: matched, currency: request.cart.currency) {
             case .failure(let error): return .failure(reject(offer, .noDiscount, .shortfall(error.shortfall)))
             case .success(let amount):
                 if amount == 0 { return .failure(reject(offer, .noDiscount, .text("the discount rounds to nothing"))) }
-                candidate = Candidate(offer: offer, total: amount, coupon: couponCode)
+                candidate = Candidate(offer: offer, total: amount, matched: matched, coupon: couponCode)
             }
         } else {
             let outcome: DiscountOutcome
@@ -160,7 +163,7 @@ struct QuoteEvaluator {
     /// The candidate's amount per line, worked out from its plan when it has none yet.
     private func lines(of candidate: Candidate, calculator: DiscountCalculator) -> [Int64] {
         if let amounts = candidate.lineAmounts { return amounts }
-        return calculator.spread(candidate.total, over: candidate.offer.plan!.filter)
+        return calculator.spread(candidate.total, over: candidate.matched!)
     }
 
     /// The first eligibility condition the customer fails; nil when eligible.
@@ -286,59 +289,68 @@ struct QuoteEvaluator {
             if let best = bestOfGroup[group], candidates[best].total >= candidate.total { continue }
             bestOfGroup[group] = index
         }
-        var stackable: [Candidate] = []
-        var exclusive: Candidate?
-        var exclusives: [Candidate] = []
+        var stackable: [Int] = []
+        var exclusives: [Int] = []
+        var exclusive: Int?
         for (index, candidate) in candidates.enumerated() {
             switch candidate.offer.stacking {
-            case .stackable: stackable.append(candidate)
+            case .stackable: stackable.append(index)
             case .group(let group):
-                let best = candidates[bestOfGroup[group]!]
-                if bestOfGroup[group] == index {
-                    stackable.append(candidate)
+                let best = bestOfGroup[group]!
+                if best == index {
+                    stackable.append(index)
                 } else {
                     rejections.append(
                         reject(
                             candidate.offer, .beatenInGroup,
                             .beatenInGroup(
-                                group: group, winner: best.offer.name, saves: money(best.total), this: money(candidate.total))))
+                                group: group, winner: candidates[best].offer.name, saves: money(candidates[best].total),
+                                this: money(candidate.total))))
                 }
             case .exclusive:
-                exclusives.append(candidate)
-                if exclusive.map({ candidate.total > $0.total }) ?? true { exclusive = candidate }
+                exclusives.append(index)
+                if exclusive.map({ candidate.total > candidates[$0].total }) ?? true { exclusive = index }
             }
         }
         var room = calculator.lineTotals
+        var fitted: [Candidate] = []
+        fitted.reserveCapacity(stackable.count)
         var stacked: Int64 = 0
-        for index in stackable.indices {
-            let amounts = Self.fit(lines(of: stackable[index], calculator: calculator), into: &room)
-            let fitted = amounts.reduce(0, +)
-            if fitted < stackable[index].total {
-                stackable[index].note = stackable[index].note ?? "reduced: other offers already took its lines to zero"
+        for index in stackable {
+            var candidate = candidates[index]
+            let amounts = Self.fit(lines(of: candidate, calculator: calculator), into: &room)
+            let total = amounts.reduce(0, +)
+            if total < candidate.total {
+                candidate.note = candidate.note ?? "reduced: other offers already took its lines to zero"
             }
-            stackable[index].lineAmounts = amounts
-            stackable[index].total = fitted
-            stacked += fitted
+            candidate.lineAmounts = amounts
+            candidate.total = total
+            stacked += total
+            fitted.append(candidate)
         }
-        if let best = exclusive, best.total > stacked {
-            for candidate in stackable + exclusives where candidate.offer !== best.offer {
+        if let best = exclusive, candidates[best].total > stacked {
+            let winner = candidates[best]
+            for index in stackable + exclusives where index != best {
+                let candidate = candidates[index]
                 let isExclusive = candidate.offer.stacking == .exclusive
                 rejections.append(
                     reject(
                         candidate.offer, .beatenByExclusive,
                         .beatenByExclusive(
-                            winner: best.offer.name, saves: money(best.total), stacked: isExclusive ? nil : money(stacked),
+                            winner: winner.offer.name, saves: money(winner.total), stacked: isExclusive ? nil : money(stacked),
                             this: money(candidate.total))))
             }
-            var winner = best
-            winner.lineAmounts = lines(of: best, calculator: calculator)
-            return [winner]
+            var only = winner
+            only.lineAmounts = lines(of: winner, calculator: calculator)
+            return [only]
         }
-        for candidate in exclusives {
+        for index in exclusives {
             rejections.append(
-                reject(candidate.offer, .stackedOffersSaveMore, .stackedSaveMore(this: money(candidate.total), stacked: money(stacked))))
+                reject(
+                    candidates[index].offer, .stackedOffersSaveMore,
+                    .stackedSaveMore(this: money(candidates[index].total), stacked: money(stacked))))
         }
-        return stackable
+        return fitted
     }
 
     /// Line amounts capped by what is left of each line (`room`, updated); what a full line cannot take goes to the
@@ -383,7 +395,7 @@ struct QuoteEvaluator {
         var applied: [AppliedOffer] = []
         applied.reserveCapacity(winners.count)
         var claims: [UsageClaim] = []
-        var multipliers: [(index: Int, thousandths: Int64, filter: LineFilter)] = []
+        var multipliers: [(index: Int, multiplier: PointsMultiplier)] = []
         for winner in winners {
             let amounts = winner.lineAmounts ?? []
             var lines: [LineDiscount] = []
@@ -393,7 +405,7 @@ struct QuoteEvaluator {
             }
             let note = winner.note
             for multiplier in winner.multipliers {
-                multipliers.append((applied.count, multiplier.thousandths, multiplier.filter))
+                multipliers.append((applied.count, multiplier))
             }
             applied.append(
                 AppliedOffer(
@@ -425,13 +437,13 @@ struct QuoteEvaluator {
         }
         let basePoints = try pointsEarned(by: purchase)
         var extra: Int64 = 0
-        for multiplier in multipliers {
+        for (index, multiplier) in multipliers {
             let matchedNet = cart.lines.indices.filter { multiplier.filter.matches(cart.lines[$0]) }
                 .reduce(Int64(0)) { $0 + remaining[$1] }
             guard total > 0, matchedNet > 0 else { continue }
             let share = total.dividingFullWidth(basePoints.multipliedFullWidth(by: matchedNet)).quotient
             let points = share * (multiplier.thousandths - 1000) / 1000
-            applied[multiplier.index].extraPoints += points
+            applied[index].extraPoints += points
             extra += points
         }
         let quote = Quote(
@@ -442,10 +454,31 @@ struct QuoteEvaluator {
         return QuoteEvaluation(quote: quote, claims: claims, purchase: purchase)
     }
 
-    /// Rejections in the order offers are considered (most already are: only stacking appends out of order).
+    /// Rejections in the order offers are considered: most already are (stacking appends the rest at the end), so
+    /// the two ordered runs are merged rather than sorted.
     private static func inOfferOrder(_ rejections: [OfferRejection]) -> [OfferRejection] {
-        let ordered = zip(rejections, rejections.dropFirst()).allSatisfy { $0.position <= $1.position }
-        return ordered ? rejections : rejections.sorted { $0.position < $1.position }
+        guard let split = rejections.indices.dropFirst().first(where: { rejections[$0].position < rejections[$0 - 1].position })
+        else { return rejections }
+        let late = rejections[split...].sorted { $0.position < $1.position }
+        var merged: [OfferRejection] = []
+        merged.reserveCapacity(rejections.count)
+        var first = rejections[..<split].makeIterator()
+        var second = late.makeIterator()
+        var a = first.next()
+        var b = second.next()
+        while let left = a ?? b {
+            if let x = a, let y = b, y.position < x.position {
+                merged.append(y)
+                b = second.next()
+            } else if a != nil {
+                merged.append(left)
+                a = first.next()
+            } else {
+                merged.append(left)
+                b = second.next()
+            }
+        }
+        return merged
     }
 
     /// The counters an applied offer consumes, each with its limit.

@@ -247,11 +247,8 @@ public final class SQLiteStore: Store {
             )
             for row in try Row.fetchAll(db, sql: "SELECT kind, SUM(points) AS points FROM ledger GROUP BY kind") {
                 let points = try row.decode(Int64?.self, forColumn: "points") ?? 0
-                switch PointsEntry.Kind(rawValue: try row.decode(forColumn: "kind")) {
-                case .earn: totals.pointsIssued += points
-                case .redeem: totals.pointsSpent -= points
-                case .expire: totals.pointsExpired -= points
-                case nil: break
+                if let kind = PointsEntry.Kind(rawValue: try row.decode(forColumn: "kind")) {
+                    totals.count(kind, points: points)
                 }
             }
             // Accumulated in Swift, not assigned: keys SQL tells apart byte for byte may be one Swift string.
@@ -289,7 +286,7 @@ public final class SQLiteStore: Store {
 
     static func encodeCustomer(_ customer: Customer, encoder: StreamingJSONEncoder) throws -> String {
         do {
-            return try encoder.encode(customer)
+            return try CustomerJSON.encode(customer, attributes: encoder)
         } catch {
             throw StoreError("cannot encode customer '\(customer.id)': \(describe(error))")
         }

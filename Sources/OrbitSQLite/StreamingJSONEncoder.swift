@@ -21,7 +21,7 @@ final class StreamingJSONEncoder {
 }
 
 /// The shared state of one encoding: the output and the stack of open containers.
-private final class JSONByteWriter: Encoder {
+final class JSONByteWriter: Encoder {
     var bytes: [UInt8] = []
     /// Closing byte of each open container, and whether it has no element yet.
     private var closers: [UInt8] = []
@@ -144,7 +144,10 @@ private final class JSONByteWriter: Encoder {
         bytes.append(contentsOf: value.description.utf8)
     }
 
-    func writeString(_ text: String) {
+    func writeString(_ text: String) { Self.appendString(text, to: &bytes) }
+
+    /// Appends `text` as a JSON string literal (quotes, escapes) to `bytes`.
+    static func appendString(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

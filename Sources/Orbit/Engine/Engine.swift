@@ -24,6 +24,8 @@ public actor Engine {
     private var memberships: [String: Set<String>] = [:]
     private var schedule = LapseSchedule()
     private var isLoaded = false
+    /// Serialises everything that reads state, awaits the store and writes state back (see ``AsyncMutex``).
+    private let serial = AsyncMutex()
     /// Effects applied since the engine started, by rule and kind (replay summaries read this).
     public private(set) var effectCounts: [String: [String: Int]] = [:]
     /// Lapses (expiries, inactivity) run since the engine started.
@@ -32,7 +34,7 @@ public actor Engine {
     public private(set) var activity = Activity()
 
     /// What the engine did since it started, for summaries.
-    public struct Activity: Hashable, Sendable {
+    public struct Activity: Hashable, Sendable, PointsTotals {
         public var pointsIssued: Int64 = 0
         public var pointsSpent: Int64 = 0
         public var pointsExpired: Int64 = 0
@@ -67,8 +69,14 @@ public actor Engine {
 
     /// Applies events in order, all that are valid in one transaction (for bulk replay). Duplicates and rejected
     /// events are reported, not applied; if the transaction fails, nothing of the batch is applied and it throws.
+    ///
+    /// Concurrent calls apply one after the other, in the order they reached the engine.
     public func ingest(_ events: [Event]) async throws -> [IngestOutcome] {
-        try await loadIfNeeded()
+        try await serial.withLock { try await ingestSerially(events) }
+    }
+
+    private func ingestSerially(_ events: [Event]) async throws -> [IngestOutcome] {
+        try await loadSerially()
         let alreadyApplied = try await store.appliedEventIDs(among: events.map(\.id))
         var batch = Batch()
         var seen = Set<String>()
@@ -96,12 +104,15 @@ public actor Engine {
     /// handlers that came due. Returns how many lapses ran.
     @discardableResult
     public func advance(to instant: Instant? = nil) async throws -> Int {
-        try await loadIfNeeded()
-        var batch = Batch()
-        try runLapses(through: instant ?? clock.now(), into: &batch)
-        let count = batch.commits.count
-        try await commit(batch)
-        return count
+        let instant = instant ?? clock.now()
+        return try await serial.withLock {
+            try await loadSerially()
+            var batch = Batch()
+            try runLapses(through: instant, into: &batch)
+            let count = batch.commits.count
+            try await commit(batch)
+            return count
+        }
     }
 
     // MARK: Queries
@@ -145,8 +156,8 @@ public actor Engine {
 
     /// What one event or lapse produced, merged into the batch once all of it succeeded.
     private struct CommitResult {
+        /// Holds the customer after the commit.
         var commit: EventCommit
-        var customer: Customer
         var segments: Set<String>
         var notifications: [EngineNotification]
     }
@@ -154,14 +165,22 @@ public actor Engine {
     private func current(_ id: String, in batch: Batch) -> Customer? { batch.customers[id] ?? customers[id] }
 
     private func merge(_ result: CommitResult, into batch: inout Batch) {
-        batch.customers[result.customer.id] = result.customer
-        batch.memberships[result.customer.id] = result.segments
+        let customer = result.commit.customer
+        batch.customers[customer.id] = customer
+        batch.memberships[customer.id] = result.segments
         batch.commits.append(result.commit)
         batch.notifications += result.notifications
-        scheduleNextLapse(of: result.customer)
+        scheduleNextLapse(of: customer)
     }
 
+    /// Loads the store's state once, for queries (which read committed state and need not wait for ingestion).
     private func loadIfNeeded() async throws {
+        guard !isLoaded else { return }
+        try await serial.withLock { try await loadSerially() }
+    }
+
+    /// Loads the store's state once; the caller holds `serial`.
+    private func loadSerially() async throws {
         guard !isLoaded else { return }
         for customer in try await store.allCustomers() {
             customers[customer.id] = customer
@@ -184,13 +203,7 @@ public actor Engine {
         for commit in batch.commits {
             if commit.eventType == "lapse" { lapseCount += 1 }
             activity.messagesQueued += commit.messages.count
-            for entry in commit.ledger {
-                switch entry.kind {
-                case .earn: activity.pointsIssued += entry.points
-                case .redeem: activity.pointsSpent -= entry.points
-                case .expire: activity.pointsExpired -= entry.points
-                }
-            }
+            for entry in commit.ledger { activity.count(entry.kind, points: entry.points) }
             for effect in commit.appliedEffects { effectCounts[effect.rule, default: [:]][effect.kind, default: 0] += 1 }
         }
         customers.merge(batch.customers) { _, new in new }
@@ -220,10 +233,8 @@ public actor Engine {
             guard var customer = current(id, in: batch), let actual = nextLapse(of: customer), actual <= due else {
                 continue  // stale: the customer changed since this entry was scheduled
             }
-            let commit = EventCommit(
-                eventID: "lapse:\(id):\(due.millisecondsSinceEpoch)", eventType: "lapse", customerID: id, at: due,
-                customer: customer)
-            var context = ApplyContext(eventID: commit.eventID, at: due)
+            var context = ApplyContext(
+                eventID: "lapse:\(id):\(due.millisecondsSinceEpoch)", eventType: "lapse", at: due)
             expirePoints(of: &customer, through: due, context: &context)
             for handler in rules.inactiveHandlers {
                 guard let days = handler.inactiveDays, customer.inactiveLapsesFired[days] != customer.lastActivityAt,
@@ -238,7 +249,7 @@ public actor Engine {
                     logger.error("inactive handler failed", metadata: ["customer": "\(id)", "error": "\(error)"])
                 }
             }
-            merge(try finish(commit, customer: customer, context: context, batch: batch), into: &batch)
+            merge(try finish(customer, context: context, batch: batch), into: &batch)
         }
     }
 
@@ -251,17 +262,16 @@ public actor Engine {
         }
         try HostUpdates.apply(event, to: &customer)
         customer.lastEventAt = event.at
-        let commit = EventCommit(
-            eventID: event.id, eventType: event.type, customerID: customer.id, at: event.at, customer: customer)
-        var context = ApplyContext(eventID: event.id, at: event.at)
+        var context = ApplyContext(eventID: event.id, eventType: event.type, at: event.at)
         let proposed = try rules.effects(of: event, for: customer, at: event.at)
         try applyEffects(proposed, to: &customer, context: &context, depth: 0)
-        return try finish(commit, customer: customer, context: context, batch: batch)
+        return try finish(customer, context: context, batch: batch)
     }
 
     /// What one commit accumulates while its effects apply.
     private struct ApplyContext {
         var eventID: String
+        var eventType: String
         var at: Instant
         var ledger: [PointsEntry] = []
         var messages: [OutboxMessage] = []
@@ -354,33 +364,32 @@ public actor Engine {
     }
 
     /// Re-evaluates tier and segments and completes the commit.
-    private func finish(
-        _ commit: EventCommit, customer: Customer, context: ApplyContext, batch: Batch
-    ) throws -> CommitResult {
-        var commit = commit
+    private func finish(_ customer: Customer, context: ApplyContext, batch: Batch) throws -> CommitResult {
         var customer = customer
+        var context = context
         let tier = try rules.tier(of: customer, at: context.at)?.name
-        var notifications = context.notifications
+        var tierChange: TierChange?
         if tier != customer.tier {
-            commit.tierChange = TierChange(from: customer.tier, to: tier)
-            notifications.append(.tierChanged(customerID: customer.id, from: customer.tier, to: tier))
+            tierChange = TierChange(from: customer.tier, to: tier)
+            context.notifications.append(.tierChanged(customerID: customer.id, from: customer.tier, to: tier))
             customer.tier = tier
         }
         let segments = try rules.segments(of: customer, at: context.at)
         let previous = batch.memberships[customer.id] ?? memberships[customer.id] ?? []
+        var changedSegments: Set<String>?
         if segments != previous {
-            commit.segments = segments
+            changedSegments = segments
             for name in segments.subtracting(previous).sorted() {
-                notifications.append(.segmentEntered(customerID: customer.id, segment: name))
+                context.notifications.append(.segmentEntered(customerID: customer.id, segment: name))
             }
             for name in previous.subtracting(segments).sorted() {
-                notifications.append(.segmentLeft(customerID: customer.id, segment: name))
+                context.notifications.append(.segmentLeft(customerID: customer.id, segment: name))
             }
         }
-        commit.customer = customer
-        commit.ledger = context.ledger
-        commit.messages = context.messages
-        commit.appliedEffects = context.applied
-        return CommitResult(commit: commit, customer: customer, segments: segments, notifications: notifications)
+        let commit = EventCommit(
+            eventID: context.eventID, eventType: context.eventType, customerID: customer.id, at: context.at,
+            customer: customer, ledger: context.ledger, messages: context.messages, segments: changedSegments,
+            tierChange: tierChange, appliedEffects: context.applied)
+        return CommitResult(commit: commit, segments: segments, notifications: context.notifications)
     }
 }

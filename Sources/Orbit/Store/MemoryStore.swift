@@ -45,13 +45,7 @@ public actor MemoryStore: Store {
     public func totals() -> StoreTotals {
         var totals = StoreTotals(customers: customers.count, events: appliedEvents.count)
         for entries in ledgers.values {
-            for entry in entries {
-                switch entry.kind {
-                case .earn: totals.pointsIssued += entry.points
-                case .redeem: totals.pointsSpent -= entry.points
-                case .expire: totals.pointsExpired -= entry.points
-                }
-            }
+            for entry in entries { totals.count(entry.kind, points: entry.points) }
         }
         totals.messages = outbox.values.reduce(0) { $0 + $1.count }
         for customer in customers.values { totals.tierCounts[customer.tier ?? "none", default: 0] += 1 }

@@ -72,7 +72,7 @@ public protocol Store: Sendable {
 }
 
 /// Totals a replay summary and reports read.
-public struct StoreTotals: Hashable, Sendable, Codable {
+public struct StoreTotals: Hashable, Sendable, Codable, PointsTotals {
     public var customers: Int
     public var events: Int
     public var pointsIssued: Int64

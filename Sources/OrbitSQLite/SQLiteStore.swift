@@ -120,13 +120,19 @@ public final class SQLiteStore: Store {
     public func appliedEventIDs(among ids: [String]) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
         let keys = ids.map(Self.key)
+        // One statement for the whole list (passed as a JSON array), not one round through GRDB per id.
+        var list: [UInt8] = [UInt8(ascii: "[")]
+        for (index, key) in keys.enumerated() {
+            if index > 0 { list.append(UInt8(ascii: ",")) }
+            JSONByteWriter.appendString(key, to: &list)
+        }
+        list.append(UInt8(ascii: "]"))
+        let json = String(decoding: list, as: UTF8.self)
         let found = try await read("read applied events") { db in
-            let statement = try db.cachedStatement(sql: "SELECT 1 FROM applied_events WHERE event_id = ?")
-            var found = Set<String>()
-            for key in Set(keys) where try Bool.fetchOne(statement, arguments: [key]) != nil {
-                found.insert(key)
-            }
-            return found
+            Set(
+                try String.fetchAll(
+                    db, sql: "SELECT event_id FROM applied_events WHERE event_id IN (SELECT value FROM json_each(?))",
+                    arguments: [json]))
         }
         return Set(zip(ids, keys).filter { found.contains($0.1) }.map(\.0))
     }

@@ -40,10 +40,11 @@ public actor Engine {
         public var pointsExpired: Int64 = 0
         public var messagesQueued = 0
     }
-    private let continuation: AsyncStream<EngineNotification>.Continuation
+    private let outlet = NotificationOutlet()
     /// Outbound engine events (points awarded, tier changed, segment entered/left, message queued), published after
-    /// their transaction committed.
-    public nonisolated let notifications: AsyncStream<EngineNotification>
+    /// their transaction committed. Publishing starts when this property is first read: notifications of earlier
+    /// transactions are not built, so read it before ingesting what you want to hear about.
+    public nonisolated var notifications: AsyncStream<EngineNotification> { outlet.stream }
     /// How deep events emitted by rules may nest.
     public static let maximumEmitDepth = 8
 
@@ -53,11 +54,6 @@ public actor Engine {
         self.store = store
         self.clock = clock
         self.logger = logger
-        (notifications, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-    }
-
-    deinit {
-        continuation.finish()
     }
 
     // MARK: Ingestion
@@ -208,7 +204,7 @@ public actor Engine {
         }
         customers.merge(batch.customers) { _, new in new }
         memberships.merge(batch.memberships) { _, new in new }
-        for notification in batch.notifications { continuation.yield(notification) }
+        outlet.publish(batch.notifications)
     }
 
     private func scheduleNextLapse(of customer: Customer) {
@@ -234,7 +230,8 @@ public actor Engine {
                 continue  // stale: the customer changed since this entry was scheduled
             }
             var context = ApplyContext(
-                eventID: "lapse:\(id):\(due.millisecondsSinceEpoch)", eventType: "lapse", at: due)
+                eventID: "lapse:\(id):\(due.millisecondsSinceEpoch)", eventType: "lapse", at: due,
+                publishes: outlet.isOpen)
             expirePoints(of: &customer, through: due, context: &context)
             for handler in rules.inactiveHandlers {
                 guard let days = handler.inactiveDays, customer.inactiveLapsesFired[days] != customer.lastActivityAt,
@@ -262,7 +259,8 @@ public actor Engine {
         }
         try HostUpdates.apply(event, to: &customer)
         customer.lastEventAt = event.at
-        var context = ApplyContext(eventID: event.id, eventType: event.type, at: event.at)
+        var context = ApplyContext(
+            eventID: event.id, eventType: event.type, at: event.at, publishes: outlet.isOpen)
         let proposed = try rules.effects(of: event, for: customer, at: event.at)
         try applyEffects(proposed, to: &customer, context: &context, depth: 0)
         return try finish(customer, context: context, batch: batch)
@@ -276,8 +274,14 @@ public actor Engine {
         var ledger: [PointsEntry] = []
         var messages: [OutboxMessage] = []
         var applied: [AppliedEffect] = []
+        /// Built only when someone listens (see ``NotificationOutlet``).
         var notifications: [EngineNotification] = []
+        var publishes: Bool
         var sequence = 0
+
+        mutating func notify(_ notification: @autoclosure () -> EngineNotification) {
+            if publishes { notifications.append(notification()) }
+        }
 
         mutating func nextID() -> String {
             defer { sequence += 1 }
@@ -292,7 +296,7 @@ public actor Engine {
                     id: "expire:\(batch.entryID)", customerID: customer.id, kind: .expire, points: -batch.remaining,
                     at: batch.expiresAt ?? instant, expiresAt: nil, rule: nil, eventID: nil,
                     reason: "batch \(batch.entryID) expired"))
-            context.notifications.append(.pointsExpired(customerID: customer.id, points: batch.remaining))
+            context.notify(.pointsExpired(customerID: customer.id, points: batch.remaining))
         }
     }
 
@@ -310,7 +314,7 @@ public actor Engine {
                         rule: item.rule, eventID: context.eventID, reason: item.rule))
                 customer.wallet.add(PointsBatch(entryID: entryID, remaining: points, expiresAt: expiresAt))
                 customer.pointsEarned += points
-                context.notifications.append(.pointsAwarded(customerID: id, points: points, rule: item.rule))
+                context.notify(.pointsAwarded(customerID: id, points: points, rule: item.rule))
                 context.applied.append(AppliedEffect(rule: item.rule, kind: "award", detail: "\(points) points"))
             case .deductPoints(let points):
                 guard customer.wallet.spend(points) else {
@@ -324,7 +328,7 @@ public actor Engine {
                     PointsEntry(
                         id: context.nextID(), customerID: id, kind: .redeem, points: -points, at: context.at,
                         expiresAt: nil, rule: item.rule, eventID: context.eventID, reason: item.rule))
-                context.notifications.append(.pointsSpent(customerID: id, points: points, rule: item.rule))
+                context.notify(.pointsSpent(customerID: id, points: points, rule: item.rule))
                 context.applied.append(AppliedEffect(rule: item.rule, kind: "deduct", detail: "\(points) points"))
             case .addTag(let tag):
                 customer.tags.insert(tag)
@@ -346,7 +350,7 @@ public actor Engine {
                     id: context.nextID(), customerID: id, channel: channel, template: template, data: data,
                     queuedAt: context.at, rule: item.rule)
                 context.messages.append(message)
-                context.notifications.append(.messageQueued(message))
+                context.notify(.messageQueued(message))
                 context.applied.append(AppliedEffect(rule: item.rule, kind: "send", detail: "\(channel.rawValue) \(template)"))
             case .emitEvent(let type, let data):
                 guard depth < Self.maximumEmitDepth else {
@@ -371,7 +375,7 @@ public actor Engine {
         var tierChange: TierChange?
         if tier != customer.tier {
             tierChange = TierChange(from: customer.tier, to: tier)
-            context.notifications.append(.tierChanged(customerID: customer.id, from: customer.tier, to: tier))
+            context.notify(.tierChanged(customerID: customer.id, from: customer.tier, to: tier))
             customer.tier = tier
         }
         let segments = try rules.segments(of: customer, at: context.at)
@@ -379,11 +383,13 @@ public actor Engine {
         var changedSegments: Set<String>?
         if segments != previous {
             changedSegments = segments
-            for name in segments.subtracting(previous).sorted() {
-                context.notifications.append(.segmentEntered(customerID: customer.id, segment: name))
-            }
-            for name in previous.subtracting(segments).sorted() {
-                context.notifications.append(.segmentLeft(customerID: customer.id, segment: name))
+            if context.publishes {
+                for name in segments.subtracting(previous).sorted() {
+                    context.notify(.segmentEntered(customerID: customer.id, segment: name))
+                }
+                for name in previous.subtracting(segments).sorted() {
+                    context.notify(.segmentLeft(customerID: customer.id, segment: name))
+                }
             }
         }
         let commit = EventCommit(

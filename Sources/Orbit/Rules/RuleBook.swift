@@ -149,31 +149,33 @@ public final class RuleBook {
 
     // MARK: Evaluation
 
-    /// Lua's view of an event: its fields, and every extra field of its data at the top level.
-    func luaValue(of event: Event) -> LuaValue {
-        var fields: [LuaValue: LuaValue] = [:]
-        fields.reserveCapacity(event.data.count + 8)  // the data and up to eight fields of the event itself
-        for (key, value) in event.data { fields[.string(key)] = value.luaValue }
-        fields["id"] = .string(event.id)
-        fields["type"] = .string(event.type)
-        fields["customer"] = .string(event.customerID)
-        fields["at"] = .string(event.at.description)
-        if let total = event.total {
-            fields["total"] = .integer(total.minorUnits)
-            fields["currency"] = .string(total.currency.code)
+    /// Lua's view of an event, a read-only table: its fields, and every extra field of its data at the top level
+    /// (the event's own fields win over data fields of the same name).
+    func eventTable(of event: Event) throws(LuaError) -> LuaReference {
+        try lua.readOnlyTable(name: "event", capacity: event.data.count + 8) { fields in
+            for (key, value) in event.data { fields.set(key, value.luaValue) }
+            fields.set("id", .string(event.id))
+            fields.set("type", .string(event.type))
+            fields.set("customer", .string(event.customerID))
+            fields.set("at", .string(event.at.description))
+            if let total = event.total {
+                fields.set("total", .integer(total.minorUnits))
+                fields.set("currency", .string(total.currency.code))
+            }
+            if let order = event.orderID { fields.set("order", .string(order)) }
+            if !event.items.isEmpty {
+                fields.set(
+                    "items",
+                    .array(
+                        event.items.map { item in
+                            var line: [LuaValue: LuaValue] = [
+                                "sku": .string(item.sku), "qty": .integer(item.quantity), "price": .integer(item.price),
+                            ]
+                            if let category = item.category { line["category"] = .string(category) }
+                            return .map(line)
+                        }))
+            }
         }
-        if let order = event.orderID { fields["order"] = .string(order) }
-        if !event.items.isEmpty {
-            fields["items"] = .array(
-                event.items.map { item in
-                    var line: [LuaValue: LuaValue] = [
-                        "sku": .string(item.sku), "qty": .integer(item.quantity), "price": .integer(item.price),
-                    ]
-                    if let category = item.category { line["category"] = .string(category) }
-                    return .map(line)
-                })
-        }
-        return .map(fields)
     }
 
     /// The effects the earning rules and the handlers of `event` propose for `customer`. Changes nothing.
@@ -183,7 +185,7 @@ public final class RuleBook {
         let eventValue: LuaReference
         let customerValue: LuaReference
         do {
-            eventValue = try lua.reference(to: luaValue(of: event), name: "event")
+            eventValue = try eventTable(of: event)
             customerValue = try luaObject(for: view)
         } catch {
             throw RuleError(rule: nil, underlying: error)
@@ -262,6 +264,7 @@ public final class RuleBook {
 
     /// The segments `customer` belongs to.
     func segments(of customer: Customer, at now: Instant) throws(RuleError) -> Set<String> {
+        guard !segments.isEmpty else { return [] }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
         // Kept alive across the segments, so that they (and `c:in_segment`) share one userdata.
         let customerValue: LuaReference

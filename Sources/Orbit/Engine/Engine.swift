@@ -371,14 +371,15 @@ public actor Engine {
     private func finish(_ customer: Customer, context: ApplyContext, batch: Batch) throws -> CommitResult {
         var customer = customer
         var context = context
-        let tier = try rules.tier(of: customer, at: context.at)?.name
+        let standing = try rules.standing(of: customer, at: context.at)
+        let tier = standing.tier?.name
         var tierChange: TierChange?
         if tier != customer.tier {
             tierChange = TierChange(from: customer.tier, to: tier)
             context.notify(.tierChanged(customerID: customer.id, from: customer.tier, to: tier))
             customer.tier = tier
         }
-        let segments = try rules.segments(of: customer, at: context.at)
+        let segments = standing.segments
         let previous = batch.memberships[customer.id] ?? memberships[customer.id] ?? []
         var changedSegments: Set<String>?
         if segments != previous {

@@ -247,12 +247,31 @@ public final class RuleBook {
         customer.tier.flatMap { name in tiers.first { $0.name == name } }
     }
 
-    /// The highest tier whose conditions `customer` meets (tiers are listed lowest first).
-    func tier(of customer: Customer, at now: Instant) throws(RuleError) -> TierDefinition? {
+    /// The tier `customer` holds at `now` and the segments they are then in, over one view (one userdata shared by
+    /// every predicate): tier conditions see no tier (`c.tier` is none), segments see the tier just found.
+    func standing(of customer: Customer, at now: Instant) throws(RuleError)
+        -> (tier: TierDefinition?, segments: Set<String>)
+    {
+        let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
+        // Kept alive across all predicates, so that they (and `c:in_segment`) share one userdata.
+        let customerValue: LuaReference
+        do {
+            customerValue = try luaObject(for: view)
+        } catch {
+            throw RuleError(rule: nil, underlying: error)
+        }
+        defer { withExtendedLifetime(customerValue) {} }
+        let tier = try tier(in: view)
+        view.tier = tier
+        view.segmentStates = []  // answers a tier condition got were for a customer without a tier
+        return (tier, try segments(in: view))
+    }
+
+    /// The highest tier whose conditions the customer of `view` meets (tiers are listed lowest first).
+    private func tier(in view: CustomerView) throws(RuleError) -> TierDefinition? {
         for tier in tiers.reversed() {
-            if let minimum = tier.minimumPoints, customer.pointsEarned < minimum { continue }
+            if let minimum = tier.minimumPoints, view.customer.pointsEarned < minimum { continue }
             if let condition = tier.condition {
-                let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
                 var holds = false
                 try guarded(rule: "tier '\(tier.name)'") { holds = try call(condition, luaObject(for: view)).isTruthy }
                 if !holds { continue }
@@ -266,7 +285,6 @@ public final class RuleBook {
     func segments(of customer: Customer, at now: Instant) throws(RuleError) -> Set<String> {
         guard !segments.isEmpty else { return [] }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        // Kept alive across the segments, so that they (and `c:in_segment`) share one userdata.
         let customerValue: LuaReference
         do {
             customerValue = try luaObject(for: view)
@@ -274,6 +292,11 @@ public final class RuleBook {
             throw RuleError(rule: nil, underlying: error)
         }
         defer { withExtendedLifetime(customerValue) {} }
+        return try segments(in: view)
+    }
+
+    /// The segments the customer of `view` belongs to; the caller keeps the view's userdata alive.
+    private func segments(in view: CustomerView) throws(RuleError) -> Set<String> {
         var members = Set<String>()
         for (index, segment) in segments.enumerated() {
             do {

@@ -180,6 +180,10 @@ public final class RuleBook {
 
     /// The effects the earning rules and the handlers of `event` propose for `customer`. Changes nothing.
     func effects(of event: Event, for customer: Customer, at now: Instant) throws(RuleError) -> [ProposedEffect] {
+        // Nothing for Lua to see when no rule handles this type (a table and a userdata per event otherwise).
+        guard earnRules.contains(where: { $0.eventType == event.type })
+            || handlers.contains(where: { $0.eventType == event.type })
+        else { return [] }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
         // Built once, shared by every rule this event reaches (rules only read them).
         let eventValue: LuaReference
@@ -252,6 +256,7 @@ public final class RuleBook {
     func standing(of customer: Customer, at now: Instant) throws(RuleError)
         -> (tier: TierDefinition?, segments: Set<String>)
     {
+        guard !tiers.isEmpty || !segments.isEmpty else { return (nil, []) }
         let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
         // Kept alive across all predicates, so that they (and `c:in_segment`) share one userdata.
         let customerValue: LuaReference

@@ -108,7 +108,8 @@ struct PreparedBatch: Sendable {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let deleteSegments = try BulkStatement(db, sql: "DELETE FROM segment_members WHERE customer_id = ?")
-        let insertSegment = try BulkStatement(db, sql: "INSERT INTO segment_members (customer_id, segment) VALUES (?, ?)")
+        let insertSegment = try BulkStatement(
+            db, sql: "INSERT INTO segment_members (customer_id, segment) VALUES (?, ?)")
         let insertTierChange = try BulkStatement(
             db, sql: "INSERT INTO tier_changes (customer_id, event_id, at, from_tier, to_tier) VALUES (?, ?, ?, ?, ?)")
         let countEffects = try BulkStatement(

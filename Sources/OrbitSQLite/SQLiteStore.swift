@@ -24,12 +24,11 @@ public import Orbit
 /// the package mirror, so that comparison was not measured.)
 ///
 /// **Encoding.** The customer is kept as JSON (readable with the `sqlite3` shell and `json_extract`) plus the
-/// columns SQL needs (tier, last event instant). Encoding is most of a commit's cost, so it happens before the write
-/// transaction (the writer lock is held only for SQLite work), with `StreamingJSONEncoder` (about 4× faster than
-/// Foundation's `JSONEncoder` here), split over the cores for large batches, and once per customer per batch: when a
-/// batch holds several commits of one customer, only the last state is written, which is what applying them in
-/// order leaves. Measured (release, 2 cores shared with other builds): ~12,000 commits/s for 1,000-commit batches
-/// with two ledger entries each, about 40 µs of encoding and 20 µs of SQLite CPU per commit.
+/// columns SQL needs (tier, last event instant). It is encoded before the write transaction (the writer lock is held
+/// only for SQLite work) by `CustomerJSON`, which writes the bytes of the `Codable` form directly, split over the cores
+/// for large batches, and once per customer per batch: when a batch holds several commits of one customer, only the
+/// last state is written, which is what applying them in order leaves. The batch's inserts bind their values through
+/// SQLite's C API (`BulkStatement`), so the transaction is mostly SQLite's own work (see docs/benchmarks.md).
 ///
 /// **Identifiers.** Customer and event ids are stored in Unicode NFC, because ``MemoryStore`` keys dictionaries
 /// and sets by Swift `String`, whose equality is canonical equivalence: `"café"` precomposed and decomposed are one

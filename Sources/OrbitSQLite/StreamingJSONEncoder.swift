@@ -1,11 +1,12 @@
 import Orbit
 /// A JSON encoder for `Encodable` values that writes bytes as it goes, without Foundation's intermediate tree.
 ///
-/// Why: encoding the customer blob is most of the cost of a replay commit, and Foundation's `JSONEncoder` took
-/// ~95 µs per customer on the 2-core test machine, about 4× this encoder (profiled on the same customers). The output is plain compact JSON that
-/// Foundation's `JSONDecoder` reads back (the read path uses it), with Foundation's conventions: non-`String`
-/// dictionary keys follow the standard library's `Dictionary` encoding, `nil` optionals are left out by the
-/// synthesised conformances, non-finite floats are an error.
+/// Why: it was about 4× faster than Foundation's `JSONEncoder` on customer blobs (profiled), and replay batches encode
+/// message data and customer attributes (arbitrary JSON) with it. The customer blob itself is now written by
+/// `CustomerJSON`, whose output a test compares with this encoder's. The output is plain compact JSON that Foundation's `JSONDecoder` reads back
+/// (the read path uses it), with Foundation's conventions: non-`String` dictionary keys follow the standard library's
+/// `Dictionary` encoding, `nil` optionals are left out by the synthesised conformances, non-finite floats are an
+/// error.
 ///
 /// Streaming rule: a container opened by a value stays open until its owner writes its next element or the value's
 /// `encode(to:)` returns; then every deeper container is closed. Two `container(...)` calls by the same value (a

@@ -7,7 +7,10 @@ import Synchronization
 /// builds none (``isOpen`` is false); from then on every notification of a committed transaction is yielded, newest
 /// 10,000 kept for a slow reader.
 final class NotificationOutlet: Sendable {
-    private let state = Mutex<(stream: AsyncStream<EngineNotification>, continuation: AsyncStream<EngineNotification>.Continuation)?>(nil)
+    private typealias Channel = (
+        stream: AsyncStream<EngineNotification>, continuation: AsyncStream<EngineNotification>.Continuation
+    )
+    private let state = Mutex<Channel?>(nil)
 
     init() {}
 

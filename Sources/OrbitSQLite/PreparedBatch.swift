@@ -85,93 +85,109 @@ struct PreparedBatch: Sendable {
 
     /// Writes the batch. Must run inside a transaction: a throw leaves the rollback to it.
     func write(_ db: Database) throws {
-        let insertEvent = try db.cachedStatement(
-            sql: "INSERT INTO applied_events (event_id, type, customer_id, at) VALUES (?, ?, ?, ?)"
-        )
-        let upsertCustomer = try db.cachedStatement(
+        let insertEvent = try BulkStatement(
+            db, sql: "INSERT INTO applied_events (event_id, type, customer_id, at) VALUES (?, ?, ?, ?)")
+        let upsertCustomer = try BulkStatement(
+            db,
             sql: """
                 INSERT INTO customers (id, tier, last_event_at, is_forgotten, data) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET tier = excluded.tier, last_event_at = excluded.last_event_at,
                     is_forgotten = excluded.is_forgotten, data = excluded.data
-                """
-        )
-        let insertLedger = try db.cachedStatement(
+                """)
+        let insertLedger = try BulkStatement(
+            db,
             sql: """
                 INSERT INTO ledger (id, customer_id, entry_customer_id, kind, points, at, expires_at, rule, event_id,
                     reason)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        )
-        let insertMessage = try db.cachedStatement(
+                """)
+        let insertMessage = try BulkStatement(
+            db,
             sql: """
                 INSERT INTO outbox (id, customer_id, message_customer_id, channel, template, data, queued_at, rule)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        )
-        let deleteSegments = try db.cachedStatement(sql: "DELETE FROM segment_members WHERE customer_id = ?")
-        let insertSegment = try db.cachedStatement(
-            sql: "INSERT INTO segment_members (customer_id, segment) VALUES (?, ?)"
-        )
-        let insertTierChange = try db.cachedStatement(
-            sql: "INSERT INTO tier_changes (customer_id, event_id, at, from_tier, to_tier) VALUES (?, ?, ?, ?, ?)"
-        )
-        let countEffects = try db.cachedStatement(
+                """)
+        let deleteSegments = try BulkStatement(db, sql: "DELETE FROM segment_members WHERE customer_id = ?")
+        let insertSegment = try BulkStatement(
+            db, sql: "INSERT INTO segment_members (customer_id, segment) VALUES (?, ?)")
+        let insertTierChange = try BulkStatement(
+            db, sql: "INSERT INTO tier_changes (customer_id, event_id, at, from_tier, to_tier) VALUES (?, ?, ?, ?, ?)")
+        let countEffects = try BulkStatement(
+            db,
             sql: """
                 INSERT INTO rule_effects (rule, kind, count) VALUES (?, ?, ?)
                 ON CONFLICT (rule, kind) DO UPDATE SET count = count + excluded.count
-                """
-        )
+                """)
 
         for item in items {
             let commit = item.commit
             let key = item.customerKey
+            insertEvent.bind(item.eventKey)
+            insertEvent.bind(commit.eventType)
+            insertEvent.bind(key)
+            insertEvent.bind(commit.at.millisecondsSinceEpoch)
             do {
-                try insertEvent.execute(
-                    arguments: [item.eventKey, commit.eventType, key, commit.at.millisecondsSinceEpoch]
-                )
+                try insertEvent.execute()
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                 throw StoreError("event '\(commit.eventID)' was already applied")
             }
             if let json = item.customerJSON {
                 let customer = commit.customer
-                try upsertCustomer.execute(
-                    arguments: [
-                        key, customer.tier, customer.lastEventAt.millisecondsSinceEpoch, customer.isForgotten, json,
-                    ]
-                )
+                upsertCustomer.bind(key)
+                upsertCustomer.bind(customer.tier)
+                upsertCustomer.bind(customer.lastEventAt.millisecondsSinceEpoch)
+                upsertCustomer.bind(customer.isForgotten)
+                upsertCustomer.bind(json)
+                try upsertCustomer.execute()
             }
             for entry in commit.ledger {
-                try insertLedger.execute(
-                    arguments: [
-                        entry.id, key, Self.ifDifferent(entry.customerID, from: key), entry.kind.rawValue, entry.points,
-                        entry.at.millisecondsSinceEpoch, entry.expiresAt?.millisecondsSinceEpoch, entry.rule,
-                        entry.eventID, entry.reason,
-                    ]
-                )
+                insertLedger.bind(entry.id)
+                insertLedger.bind(key)
+                insertLedger.bind(Self.ifDifferent(entry.customerID, from: key))
+                insertLedger.bind(entry.kind.rawValue)
+                insertLedger.bind(entry.points)
+                insertLedger.bind(entry.at.millisecondsSinceEpoch)
+                insertLedger.bind(entry.expiresAt?.millisecondsSinceEpoch)
+                insertLedger.bind(entry.rule)
+                insertLedger.bind(entry.eventID)
+                insertLedger.bind(entry.reason)
+                try insertLedger.execute()
             }
             for (message, data) in zip(commit.messages, item.messageData) {
-                try insertMessage.execute(
-                    arguments: [
-                        message.id, key, Self.ifDifferent(message.customerID, from: key), message.channel.rawValue,
-                        message.template, data, message.queuedAt.millisecondsSinceEpoch, message.rule,
-                    ]
-                )
+                insertMessage.bind(message.id)
+                insertMessage.bind(key)
+                insertMessage.bind(Self.ifDifferent(message.customerID, from: key))
+                insertMessage.bind(message.channel.rawValue)
+                insertMessage.bind(message.template)
+                insertMessage.bind(data)
+                insertMessage.bind(message.queuedAt.millisecondsSinceEpoch)
+                insertMessage.bind(message.rule)
+                try insertMessage.execute()
             }
             try AnalyticsRows.record(commit, customerKey: key, eventKey: item.eventKey, in: db)
             if let segments = commit.segments {
-                try deleteSegments.execute(arguments: [key])
+                deleteSegments.bind(key)
+                try deleteSegments.execute()
                 for segment in segments {
-                    try insertSegment.execute(arguments: [key, segment])
+                    insertSegment.bind(key)
+                    insertSegment.bind(segment)
+                    try insertSegment.execute()
                 }
             }
             if let change = commit.tierChange {
-                try insertTierChange.execute(
-                    arguments: [key, item.eventKey, commit.at.millisecondsSinceEpoch, change.from, change.to]
-                )
+                insertTierChange.bind(key)
+                insertTierChange.bind(item.eventKey)
+                insertTierChange.bind(commit.at.millisecondsSinceEpoch)
+                insertTierChange.bind(change.from)
+                insertTierChange.bind(change.to)
+                try insertTierChange.execute()
             }
         }
         for (effect, count) in effectCounts {
-            try countEffects.execute(arguments: [effect.rule, effect.kind, count])
+            countEffects.bind(effect.rule)
+            countEffects.bind(effect.kind)
+            countEffects.bind(Int64(count))
+            try countEffects.execute()
         }
     }
 

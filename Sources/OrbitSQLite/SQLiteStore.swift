@@ -24,12 +24,11 @@ public import Orbit
 /// the package mirror, so that comparison was not measured.)
 ///
 /// **Encoding.** The customer is kept as JSON (readable with the `sqlite3` shell and `json_extract`) plus the
-/// columns SQL needs (tier, last event instant). Encoding is most of a commit's cost, so it happens before the write
-/// transaction (the writer lock is held only for SQLite work), with `StreamingJSONEncoder` (about 4× faster than
-/// Foundation's `JSONEncoder` here), split over the cores for large batches, and once per customer per batch: when a
-/// batch holds several commits of one customer, only the last state is written, which is what applying them in
-/// order leaves. Measured (release, 2 cores shared with other builds): ~12,000 commits/s for 1,000-commit batches
-/// with two ledger entries each, about 40 µs of encoding and 20 µs of SQLite CPU per commit.
+/// columns SQL needs (tier, last event instant). It is encoded before the write transaction (the writer lock is held
+/// only for SQLite work) by `CustomerJSON`, which writes the bytes of the `Codable` form directly, split over the cores
+/// for large batches, and once per customer per batch: when a batch holds several commits of one customer, only the
+/// last state is written, which is what applying them in order leaves. The batch's inserts bind their values through
+/// SQLite's C API (`BulkStatement`), so the transaction is mostly SQLite's own work (see docs/benchmarks.md).
 ///
 /// **Identifiers.** Customer and event ids are stored in Unicode NFC, because ``MemoryStore`` keys dictionaries
 /// and sets by Swift `String`, whose equality is canonical equivalence: `"café"` precomposed and decomposed are one
@@ -120,13 +119,19 @@ public final class SQLiteStore: Store {
     public func appliedEventIDs(among ids: [String]) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
         let keys = ids.map(Self.key)
+        // One statement for the whole list (passed as a JSON array), not one round through GRDB per id.
+        var list: [UInt8] = [UInt8(ascii: "[")]
+        for (index, key) in keys.enumerated() {
+            if index > 0 { list.append(UInt8(ascii: ",")) }
+            JSONByteWriter.appendString(key, to: &list)
+        }
+        list.append(UInt8(ascii: "]"))
+        let json = String(decoding: list, as: UTF8.self)
         let found = try await read("read applied events") { db in
-            let statement = try db.cachedStatement(sql: "SELECT 1 FROM applied_events WHERE event_id = ?")
-            var found = Set<String>()
-            for key in Set(keys) where try Bool.fetchOne(statement, arguments: [key]) != nil {
-                found.insert(key)
-            }
-            return found
+            Set(
+                try String.fetchAll(
+                    db, sql: "SELECT event_id FROM applied_events WHERE event_id IN (SELECT value FROM json_each(?))",
+                    arguments: [json]))
         }
         return Set(zip(ids, keys).filter { found.contains($0.1) }.map(\.0))
     }
@@ -252,7 +257,7 @@ public final class SQLiteStore: Store {
             for row in try Row.fetchAll(db, sql: "SELECT kind, SUM(points) AS points FROM ledger GROUP BY kind") {
                 let points = try row.decode(Int64?.self, forColumn: "points") ?? 0
                 if let kind = PointsEntry.Kind(rawValue: try row.decode(forColumn: "kind")) {
-                    totals.add(PointsFlow(kind, points))
+                    totals.count(kind, points: points)
                 }
             }
             // Accumulated in Swift, not assigned: keys SQL tells apart byte for byte may be one Swift string.
@@ -290,7 +295,7 @@ public final class SQLiteStore: Store {
 
     static func encodeCustomer(_ customer: Customer, encoder: StreamingJSONEncoder) throws -> String {
         do {
-            return try encoder.encode(customer)
+            return try CustomerJSON.encode(customer, attributes: encoder)
         } catch {
             throw StoreError("cannot encode customer '\(customer.id)': \(describe(error))")
         }

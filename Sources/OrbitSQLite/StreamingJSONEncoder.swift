@@ -1,11 +1,12 @@
 import Orbit
 /// A JSON encoder for `Encodable` values that writes bytes as it goes, without Foundation's intermediate tree.
 ///
-/// Why: encoding the customer blob is most of the cost of a replay commit, and Foundation's `JSONEncoder` took
-/// ~95 µs per customer on the 2-core test machine, about 4× this encoder (profiled on the same customers). The output is plain compact JSON that
-/// Foundation's `JSONDecoder` reads back (the read path uses it), with Foundation's conventions: non-`String`
-/// dictionary keys follow the standard library's `Dictionary` encoding, `nil` optionals are left out by the
-/// synthesised conformances, non-finite floats are an error.
+/// Why: it was about 4× faster than Foundation's `JSONEncoder` on customer blobs (profiled), and replay batches encode
+/// message data and customer attributes (arbitrary JSON) with it. The customer blob itself is now written by
+/// `CustomerJSON`, whose output a test compares with this encoder's. The output is plain compact JSON that Foundation's `JSONDecoder` reads back
+/// (the read path uses it), with Foundation's conventions: non-`String` dictionary keys follow the standard library's
+/// `Dictionary` encoding, `nil` optionals are left out by the synthesised conformances, non-finite floats are an
+/// error.
 ///
 /// Streaming rule: a container opened by a value stays open until its owner writes its next element or the value's
 /// `encode(to:)` returns; then every deeper container is closed. Two `container(...)` calls by the same value (a
@@ -21,7 +22,7 @@ final class StreamingJSONEncoder {
 }
 
 /// The shared state of one encoding: the output and the stack of open containers.
-private final class JSONByteWriter: Encoder {
+final class JSONByteWriter: Encoder {
     var bytes: [UInt8] = []
     /// Closing byte of each open container, and whether it has no element yet.
     private var closers: [UInt8] = []
@@ -144,7 +145,10 @@ private final class JSONByteWriter: Encoder {
         bytes.append(contentsOf: value.description.utf8)
     }
 
-    func writeString(_ text: String) {
+    func writeString(_ text: String) { Self.appendString(text, to: &bytes) }
+
+    /// Appends `text` as a JSON string literal (quotes, escapes) to `bytes`.
+    static func appendString(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

@@ -58,7 +58,7 @@ struct Replay: AsyncParsableCommand {
         let clock = ManualClock(Instant(millisecondsSinceEpoch: 0))
         let engine = Engine(rules: book, store: store, clock: clock, logger: logger)
         var summary = ReplaySummary()
-        let progress = Progress(enabled: !json)
+        var progress = Progress(enabled: !json)
         let started = ContinuousClock.now
 
         for file in files {

@@ -89,8 +89,13 @@ struct ReplaySummary {
 struct Progress {
     let enabled: Bool
     let isTerminal = isatty(STDERR_FILENO) != 0
+    /// Plain lines are written each time the count passes a multiple of this, whatever the batch size.
+    static let lineInterval = 10_000
+    private var linesWritten = 0
 
-    func report(_ events: Int, elapsed: Duration) {
+    init(enabled: Bool) { self.enabled = enabled }
+
+    mutating func report(_ events: Int, elapsed: Duration) {
         guard enabled else { return }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = seconds > 0 ? Int(Double(events) / seconds) : 0
@@ -98,7 +103,8 @@ struct Progress {
             let width = min(40, events / 2_000)
             let bar = String(repeating: "=", count: width) + ">"
             FileHandle.standardError.write(Data("\r\(bar) \(events) events, \(rate)/s".utf8))
-        } else if events % 10_000 < 1_000 {
+        } else if events / Self.lineInterval > linesWritten {
+            linesWritten = events / Self.lineInterval
             FileHandle.standardError.write(Data("replay: \(events) events read, \(rate)/s\n".utf8))
         }
     }

@@ -104,4 +104,12 @@ public struct PendingReferralReward: Hashable, Sendable, Codable {
     public var dueAt: Instant
     public var points: Int64
     public var expiresAfterDays: Int?
+
+    public init(orderID: String, refereeID: String, dueAt: Instant, points: Int64, expiresAfterDays: Int?) {
+        self.orderID = orderID
+        self.refereeID = refereeID
+        self.dueAt = dueAt
+        self.points = points
+        self.expiresAfterDays = expiresAfterDays
+    }
 }

@@ -21,7 +21,14 @@ extension Engine {
         -> OrderReceipt
     {
         guard !orderID.isEmpty else { throw CheckoutError.invalidRequest("order id must not be empty") }
-        try await loadIfNeeded()
+        return try await serial.withLock { try await commitSerially(orderID: orderID, request, expectedTotal: expectedTotal) }
+    }
+
+    /// `commit`, holding the engine's lock: nothing else reads or writes state in between.
+    private func commitSerially(orderID: String, _ request: CheckoutRequest, expectedTotal: Int64?) async throws
+        -> OrderReceipt
+    {
+        try await loadSerially()
         for attempt in 1...5 {
             if let existing = try await store.order(orderID) { return try receipt(of: existing, for: request) }
             do {
@@ -116,7 +123,12 @@ extension Engine {
     /// returns the first result.
     public func refund(orderID: String, refundID: String, lines: [RefundLine]? = nil) async throws -> RefundRecord {
         guard !refundID.isEmpty else { throw CheckoutError.invalidRequest("refund id must not be empty") }
-        try await loadIfNeeded()
+        return try await serial.withLock { try await refundSerially(orderID: orderID, refundID: refundID, lines: lines) }
+    }
+
+    /// `refund`, holding the engine's lock.
+    private func refundSerially(orderID: String, refundID: String, lines: [RefundLine]?) async throws -> RefundRecord {
+        try await loadSerially()
         if var existing = try await store.refund(refundID) {
             guard existing.orderID == orderID, lines == nil || lines == existing.lines else {
                 throw CheckoutError.invalidRefund("refund '\(refundID)' was applied before to other lines or another order")
@@ -193,8 +205,9 @@ extension Engine {
     private func mergeHostChange(
         of customer: Customer, eventID: String, type: String, at instant: Instant, into batch: inout Batch
     ) throws {
-        let commit = EventCommit(eventID: eventID, eventType: type, customerID: customer.id, at: instant, customer: customer)
-        merge(try finish(commit, customer: customer, context: ApplyContext(eventID: eventID, at: instant), batch: batch), into: &batch)
+        merge(
+            try finish(customer, context: hostContext(eventID: eventID, eventType: type, at: instant), batch: batch),
+            into: &batch)
     }
 
     /// Takes back earned points (as far as the balance allows) and gives back redeemed ones. Returns the points that
@@ -207,7 +220,7 @@ extension Engine {
                     id: context.nextID(), customerID: customer.id, kind: .reverse, points: -takeable, at: context.at,
                     expiresAt: nil, rule: "refund", eventID: context.eventID, reason: "order \(plan.orderID) refunded"))
             customer.pointsEarned -= takeable
-            context.notifications.append(.pointsSpent(customerID: customer.id, points: takeable, rule: "refund"))
+            context.notify(.pointsSpent(customerID: customer.id, points: takeable, rule: "refund"))
         }
         if plan.pointsReturned > 0 {
             let entryID = context.nextID()
@@ -217,7 +230,7 @@ extension Engine {
                     expiresAt: nil, rule: "refund", eventID: context.eventID,
                     reason: "points paid on order \(plan.orderID) given back"))
             customer.wallet.add(PointsBatch(entryID: entryID, remaining: plan.pointsReturned, expiresAt: nil))
-            context.notifications.append(.pointsAwarded(customerID: customer.id, points: plan.pointsReturned, rule: "refund"))
+            context.notify(.pointsAwarded(customerID: customer.id, points: plan.pointsReturned, rule: "refund"))
         }
         context.applied.append(AppliedEffect(rule: "refund", kind: "refund", detail: "order \(plan.orderID)"))
         return plan.pointsReversed - takeable

@@ -26,6 +26,8 @@ public actor Engine {
     var checkoutState = CheckoutState()
     private var schedule = LapseSchedule()
     private var isLoaded = false
+    /// Serialises everything that reads state, awaits the store and writes state back (see ``AsyncMutex``).
+    let serial = AsyncMutex()
     /// Effects applied since the engine started, by rule and kind (replay summaries read this).
     public private(set) var effectCounts: [String: [String: Int]] = [:]
     /// Lapses (expiries, inactivity) run since the engine started.
@@ -34,16 +36,17 @@ public actor Engine {
     public private(set) var activity = Activity()
 
     /// What the engine did since it started, for summaries.
-    public struct Activity: Hashable, Sendable {
+    public struct Activity: Hashable, Sendable, PointsTotals {
         public var pointsIssued: Int64 = 0
         public var pointsSpent: Int64 = 0
         public var pointsExpired: Int64 = 0
         public var messagesQueued = 0
     }
-    private let continuation: AsyncStream<EngineNotification>.Continuation
+    private let outlet = NotificationOutlet()
     /// Outbound engine events (points awarded, tier changed, segment entered/left, message queued), published after
-    /// their transaction committed.
-    public nonisolated let notifications: AsyncStream<EngineNotification>
+    /// their transaction committed. Publishing starts when this property is first read: notifications of earlier
+    /// transactions are not built, so read it before ingesting what you want to hear about.
+    public nonisolated var notifications: AsyncStream<EngineNotification> { outlet.stream }
     /// How deep events emitted by rules may nest.
     public static let maximumEmitDepth = 8
 
@@ -53,11 +56,6 @@ public actor Engine {
         self.store = store
         self.clock = clock
         self.logger = logger
-        (notifications, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-    }
-
-    deinit {
-        continuation.finish()
     }
 
     // MARK: Ingestion
@@ -69,8 +67,14 @@ public actor Engine {
 
     /// Applies events in order, all that are valid in one transaction (for bulk replay). Duplicates and rejected
     /// events are reported, not applied; if the transaction fails, nothing of the batch is applied and it throws.
+    ///
+    /// Concurrent calls apply one after the other, in the order they reached the engine.
     public func ingest(_ events: [Event]) async throws -> [IngestOutcome] {
-        try await loadIfNeeded()
+        try await serial.withLock { try await ingestSerially(events) }
+    }
+
+    private func ingestSerially(_ events: [Event]) async throws -> [IngestOutcome] {
+        try await loadSerially()
         let alreadyApplied = try await store.appliedEventIDs(among: events.map(\.id))
         var batch = Batch()
         var seen = Set<String>()
@@ -98,12 +102,15 @@ public actor Engine {
     /// handlers that came due. Returns how many lapses ran.
     @discardableResult
     public func advance(to instant: Instant? = nil) async throws -> Int {
-        try await loadIfNeeded()
-        var batch = Batch()
-        try runLapses(through: instant ?? clock.now(), into: &batch)
-        let count = batch.commits.count
-        try await commit(batch)
-        return count
+        let instant = instant ?? clock.now()
+        return try await serial.withLock {
+            try await loadSerially()
+            var batch = Batch()
+            try runLapses(through: instant, into: &batch)
+            let count = batch.commits.count
+            try await commit(batch)
+            return count
+        }
     }
 
     // MARK: Queries
@@ -147,8 +154,8 @@ public actor Engine {
 
     /// What one event or lapse produced, merged into the batch once all of it succeeded.
     struct CommitResult {
+        /// Holds the customer after the commit.
         var commit: EventCommit
-        var customer: Customer
         var segments: Set<String>
         var notifications: [EngineNotification]
     }
@@ -156,14 +163,22 @@ public actor Engine {
     func current(_ id: String, in batch: Batch) -> Customer? { batch.customers[id] ?? customers[id] }
 
     func merge(_ result: CommitResult, into batch: inout Batch) {
-        batch.customers[result.customer.id] = result.customer
-        batch.memberships[result.customer.id] = result.segments
+        let customer = result.commit.customer
+        batch.customers[customer.id] = customer
+        batch.memberships[customer.id] = result.segments
         batch.commits.append(result.commit)
         batch.notifications += result.notifications
-        scheduleNextLapse(of: result.customer)
+        scheduleNextLapse(of: customer)
     }
 
+    /// Loads the store's state once, for queries (which read committed state and need not wait for ingestion).
     func loadIfNeeded() async throws {
+        guard !isLoaded else { return }
+        try await serial.withLock { try await loadSerially() }
+    }
+
+    /// Loads the store's state once; the caller holds `serial`.
+    func loadSerially() async throws {
         guard !isLoaded else { return }
         let predictions = try await store.predictions()?.customers ?? [:]
         for var customer in try await store.allCustomers() {
@@ -191,12 +206,7 @@ public actor Engine {
         for commit in batch.commits {
             if commit.eventType == "lapse" { lapseCount += 1 }
             activity.messagesQueued += commit.messages.count
-            for entry in commit.ledger {
-                let flow = PointsFlow(entry.kind, entry.points)
-                activity.pointsIssued += flow.issued
-                activity.pointsSpent += flow.spent
-                activity.pointsExpired += flow.expired
-            }
+            for entry in commit.ledger { activity.count(entry.kind, points: entry.points) }
             for effect in commit.appliedEffects { effectCounts[effect.rule, default: [:]][effect.kind, default: 0] += 1 }
             checkoutState.apply(commit.claims)
             for coupon in commit.coupons { checkoutState.coupons[coupon.code] = coupon }
@@ -204,7 +214,7 @@ public actor Engine {
         }
         customers.merge(batch.customers) { _, new in new }
         memberships.merge(batch.memberships) { _, new in new }
-        for notification in batch.notifications { continuation.yield(notification) }
+        outlet.publish(batch.notifications)
     }
 
     private func scheduleNextLapse(of customer: Customer) {
@@ -230,10 +240,9 @@ public actor Engine {
             guard var customer = current(id, in: batch), let actual = nextLapse(of: customer), actual <= due else {
                 continue  // stale: the customer changed since this entry was scheduled
             }
-            let commit = EventCommit(
-                eventID: "lapse:\(id):\(due.millisecondsSinceEpoch)", eventType: "lapse", customerID: id, at: due,
-                customer: customer)
-            var context = ApplyContext(eventID: commit.eventID, at: due)
+            var context = ApplyContext(
+                eventID: "lapse:\(id):\(due.millisecondsSinceEpoch)", eventType: "lapse", at: due,
+                publishes: outlet.isOpen)
             expirePoints(of: &customer, through: due, context: &context)
             payReferralRewards(of: &customer, through: due, context: &context)
             for handler in rules.inactiveHandlers {
@@ -249,7 +258,7 @@ public actor Engine {
                     logger.error("inactive handler failed", metadata: ["customer": "\(id)", "error": "\(error)"])
                 }
             }
-            merge(try finish(commit, customer: customer, context: context, batch: batch), into: &batch)
+            merge(try finish(customer, context: context, batch: batch), into: &batch)
         }
     }
 
@@ -267,26 +276,40 @@ public actor Engine {
         }
         try HostUpdates.apply(event, to: &customer)
         customer.lastEventAt = event.at
-        let commit = EventCommit(
-            eventID: event.id, eventType: event.type, customerID: customer.id, at: event.at, customer: customer,
-            surveyResponse: try HostUpdates.surveyResponse(of: event))
-        var context = ApplyContext(eventID: event.id, at: event.at)
+        var context = ApplyContext(
+            eventID: event.id, eventType: event.type, at: event.at, publishes: outlet.isOpen)
+        context.surveyResponse = try HostUpdates.surveyResponse(of: event)
         try hostEffects(&customer, &context)
         let proposed = try rules.effects(of: event, for: customer, at: event.at)
         try applyEffects(proposed, to: &customer, context: &context, depth: 0)
-        return try finish(commit, customer: customer, context: context, batch: batch)
+        return try finish(customer, context: context, batch: batch)
+    }
+
+    /// A context for a commit the host makes itself (a referral reward pending or cancelled).
+    func hostContext(eventID: String, eventType: String, at instant: Instant) -> ApplyContext {
+        ApplyContext(eventID: eventID, eventType: eventType, at: instant, publishes: outlet.isOpen)
     }
 
     /// What one commit accumulates while its effects apply.
     struct ApplyContext {
         var eventID: String
+        var eventType: String
         var at: Instant
         var ledger: [PointsEntry] = []
         var messages: [OutboxMessage] = []
         var applied: [AppliedEffect] = []
+        /// Built only when someone listens (see ``NotificationOutlet``).
         var notifications: [EngineNotification] = []
+        var publishes: Bool
+        /// Coupons issued by rules.
         var coupons: [Coupon] = []
+        /// The score of a `survey` event, for NPS.
+        var surveyResponse: SurveyResponse?
         var sequence = 0
+
+        mutating func notify(_ notification: @autoclosure () -> EngineNotification) {
+            if publishes { notifications.append(notification()) }
+        }
 
         mutating func nextID() -> String {
             defer { sequence += 1 }
@@ -301,7 +324,7 @@ public actor Engine {
                     id: "expire:\(batch.entryID)", customerID: customer.id, kind: .expire, points: -batch.remaining,
                     at: batch.expiresAt ?? instant, expiresAt: nil, rule: nil, eventID: nil,
                     reason: "batch \(batch.entryID) expired"))
-            context.notifications.append(.pointsExpired(customerID: customer.id, points: batch.remaining))
+            context.notify(.pointsExpired(customerID: customer.id, points: batch.remaining))
         }
     }
 
@@ -319,7 +342,7 @@ public actor Engine {
                         rule: item.rule, eventID: context.eventID, reason: item.rule))
                 customer.wallet.add(PointsBatch(entryID: entryID, remaining: points, expiresAt: expiresAt))
                 customer.pointsEarned += points
-                context.notifications.append(.pointsAwarded(customerID: id, points: points, rule: item.rule))
+                context.notify(.pointsAwarded(customerID: id, points: points, rule: item.rule))
                 context.applied.append(AppliedEffect(rule: item.rule, kind: "award", detail: "\(points) points"))
             case .deductPoints(let points):
                 guard customer.wallet.spend(points) else {
@@ -333,7 +356,7 @@ public actor Engine {
                     PointsEntry(
                         id: context.nextID(), customerID: id, kind: .redeem, points: -points, at: context.at,
                         expiresAt: nil, rule: item.rule, eventID: context.eventID, reason: item.rule))
-                context.notifications.append(.pointsSpent(customerID: id, points: points, rule: item.rule))
+                context.notify(.pointsSpent(customerID: id, points: points, rule: item.rule))
                 context.applied.append(AppliedEffect(rule: item.rule, kind: "deduct", detail: "\(points) points"))
             case .addTag(let tag):
                 customer.tags.insert(tag)
@@ -355,7 +378,7 @@ public actor Engine {
                     id: context.nextID(), customerID: id, channel: channel, template: template, data: data,
                     queuedAt: context.at, rule: item.rule)
                 context.messages.append(message)
-                context.notifications.append(.messageQueued(message))
+                context.notify(.messageQueued(message))
                 context.applied.append(AppliedEffect(rule: item.rule, kind: "send", detail: "\(channel.rawValue) \(template)"))
             case .issueCoupon(let coupon):
                 guard checkoutState.coupons[coupon.code] == nil, !context.coupons.contains(where: { $0.code == coupon.code })
@@ -381,34 +404,36 @@ public actor Engine {
     }
 
     /// Re-evaluates tier and segments and completes the commit.
-    func finish(
-        _ commit: EventCommit, customer: Customer, context: ApplyContext, batch: Batch
-    ) throws -> CommitResult {
-        var commit = commit
+    func finish(_ customer: Customer, context: ApplyContext, batch: Batch) throws -> CommitResult {
         var customer = customer
-        let tier = try rules.tier(of: customer, at: context.at)?.name
-        var notifications = context.notifications
+        var context = context
+        let standing = try rules.standing(of: customer, at: context.at)
+        let tier = standing.tier?.name
+        var tierChange: TierChange?
         if tier != customer.tier {
-            commit.tierChange = TierChange(from: customer.tier, to: tier)
-            notifications.append(.tierChanged(customerID: customer.id, from: customer.tier, to: tier))
+            tierChange = TierChange(from: customer.tier, to: tier)
+            context.notify(.tierChanged(customerID: customer.id, from: customer.tier, to: tier))
             customer.tier = tier
         }
-        let segments = try rules.segments(of: customer, at: context.at)
+        let segments = standing.segments
         let previous = batch.memberships[customer.id] ?? memberships[customer.id] ?? []
+        var changedSegments: Set<String>?
         if segments != previous {
-            commit.segments = segments
-            for name in segments.subtracting(previous).sorted() {
-                notifications.append(.segmentEntered(customerID: customer.id, segment: name))
-            }
-            for name in previous.subtracting(segments).sorted() {
-                notifications.append(.segmentLeft(customerID: customer.id, segment: name))
+            changedSegments = segments
+            if context.publishes {
+                for name in segments.subtracting(previous).sorted() {
+                    context.notify(.segmentEntered(customerID: customer.id, segment: name))
+                }
+                for name in previous.subtracting(segments).sorted() {
+                    context.notify(.segmentLeft(customerID: customer.id, segment: name))
+                }
             }
         }
-        commit.customer = customer
-        commit.ledger = context.ledger
-        commit.messages = context.messages
-        commit.appliedEffects = context.applied
+        var commit = EventCommit(
+            eventID: context.eventID, eventType: context.eventType, customerID: customer.id, at: context.at,
+            customer: customer, ledger: context.ledger, messages: context.messages, segments: changedSegments,
+            tierChange: tierChange, appliedEffects: context.applied, surveyResponse: context.surveyResponse)
         commit.coupons = context.coupons
-        return CommitResult(commit: commit, customer: customer, segments: segments, notifications: notifications)
+        return CommitResult(commit: commit, segments: segments, notifications: context.notifications)
     }
 }

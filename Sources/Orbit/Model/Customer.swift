@@ -95,5 +95,6 @@ extension Customer {
         pendingReferralRewards =
             try container.decodeIfPresent([PendingReferralReward].self, forKey: .pendingReferralRewards) ?? []
         isForgotten = try container.decode(Bool.self, forKey: .isForgotten)
+        prediction = try container.decodeIfPresent(CustomerPrediction.self, forKey: .prediction)
     }
 }

@@ -111,3 +111,24 @@ public struct PointsFlow: Hashable, Sendable {
         add(kind, points)
     }
 }
+
+/// Running totals of points by what happened to them, each a positive number: the one place that knows which ledger
+/// kind counts where (the engine's activity and the stores' totals share it).
+public protocol PointsTotals {
+    /// Points earned.
+    var pointsIssued: Int64 { get set }
+    /// Points spent.
+    var pointsSpent: Int64 { get set }
+    /// Points that expired unspent.
+    var pointsExpired: Int64 { get set }
+}
+
+extension PointsTotals {
+    /// Adds a ledger entry's `points` (signed as in the ledger) to the total its `kind` counts in.
+    public mutating func count(_ kind: PointsEntry.Kind, points: Int64) {
+        let flow = PointsFlow(kind, points)
+        pointsIssued += flow.issued
+        pointsSpent += flow.spent
+        pointsExpired += flow.expired
+    }
+}

@@ -13,7 +13,8 @@ final class CustomerView {
 
     let customer: Customer
     let now: Instant
-    let tier: TierDefinition?
+    /// The tier rules see as `c.tier`; set once the engine has evaluated it (see `RuleBook.standing`).
+    var tier: TierDefinition?
     unowned let book: RuleBook
     /// By segment index in the rule book; empty until a segment is evaluated.
     var segmentStates: [SegmentState] = []

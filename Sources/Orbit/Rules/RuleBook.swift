@@ -164,41 +164,47 @@ public final class RuleBook {
 
     // MARK: Evaluation
 
-    /// Lua's view of an event: its fields, and every extra field of its data at the top level.
-    func luaValue(of event: Event) -> LuaValue {
-        var fields: [LuaValue: LuaValue] = [:]
-        fields.reserveCapacity(event.data.count + 8)  // the data and up to eight fields of the event itself
-        for (key, value) in event.data { fields[.string(key)] = value.luaValue }
-        fields["id"] = .string(event.id)
-        fields["type"] = .string(event.type)
-        fields["customer"] = .string(event.customerID)
-        fields["at"] = .string(event.at.description)
-        if let total = event.total {
-            fields["total"] = .integer(total.minorUnits)
-            fields["currency"] = .string(total.currency.code)
+    /// Lua's view of an event, a read-only table: its fields, and every extra field of its data at the top level
+    /// (the event's own fields win over data fields of the same name).
+    func eventTable(of event: Event) throws(LuaError) -> LuaReference {
+        try lua.readOnlyTable(name: "event", capacity: event.data.count + 8) { fields in
+            for (key, value) in event.data { fields.set(key, value.luaValue) }
+            fields.set("id", .string(event.id))
+            fields.set("type", .string(event.type))
+            fields.set("customer", .string(event.customerID))
+            fields.set("at", .string(event.at.description))
+            if let total = event.total {
+                fields.set("total", .integer(total.minorUnits))
+                fields.set("currency", .string(total.currency.code))
+            }
+            if let order = event.orderID { fields.set("order", .string(order)) }
+            if !event.items.isEmpty {
+                fields.set(
+                    "items",
+                    .array(
+                        event.items.map { item in
+                            var line: [LuaValue: LuaValue] = [
+                                "sku": .string(item.sku), "qty": .integer(item.quantity), "price": .integer(item.price),
+                            ]
+                            if let category = item.category { line["category"] = .string(category) }
+                            return .map(line)
+                        }))
+            }
         }
-        if let order = event.orderID { fields["order"] = .string(order) }
-        if !event.items.isEmpty {
-            fields["items"] = .array(
-                event.items.map { item in
-                    var line: [LuaValue: LuaValue] = [
-                        "sku": .string(item.sku), "qty": .integer(item.quantity), "price": .integer(item.price),
-                    ]
-                    if let category = item.category { line["category"] = .string(category) }
-                    return .map(line)
-                })
-        }
-        return .map(fields)
     }
 
     /// The effects the earning rules and the handlers of `event` propose for `customer`. Changes nothing.
     func effects(of event: Event, for customer: Customer, at now: Instant) throws(RuleError) -> [ProposedEffect] {
+        // Nothing for Lua to see when no rule handles this type (a table and a userdata per event otherwise).
+        guard earnRules.contains(where: { $0.eventType == event.type })
+            || handlers.contains(where: { $0.eventType == event.type })
+        else { return [] }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
         // Built once, shared by every rule this event reaches (rules only read them).
         let eventValue: LuaReference
         let customerValue: LuaReference
         do {
-            eventValue = try lua.reference(to: luaValue(of: event), name: "event")
+            eventValue = try eventTable(of: event)
             customerValue = try luaObject(for: view)
         } catch {
             throw RuleError(rule: nil, underlying: error)
@@ -260,12 +266,32 @@ public final class RuleBook {
         customer.tier.flatMap { name in tiers.first { $0.name == name } }
     }
 
-    /// The highest tier whose conditions `customer` meets (tiers are listed lowest first).
-    func tier(of customer: Customer, at now: Instant) throws(RuleError) -> TierDefinition? {
+    /// The tier `customer` holds at `now` and the segments they are then in, over one view (one userdata shared by
+    /// every predicate): tier conditions see no tier (`c.tier` is none), segments see the tier just found.
+    func standing(of customer: Customer, at now: Instant) throws(RuleError)
+        -> (tier: TierDefinition?, segments: Set<String>)
+    {
+        guard !tiers.isEmpty || !segments.isEmpty else { return (nil, []) }
+        let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
+        // Kept alive across all predicates, so that they (and `c:in_segment`) share one userdata.
+        let customerValue: LuaReference
+        do {
+            customerValue = try luaObject(for: view)
+        } catch {
+            throw RuleError(rule: nil, underlying: error)
+        }
+        defer { withExtendedLifetime(customerValue) {} }
+        let tier = try tier(in: view)
+        view.tier = tier
+        view.segmentStates = []  // answers a tier condition got were for a customer without a tier
+        return (tier, try segments(in: view))
+    }
+
+    /// The highest tier whose conditions the customer of `view` meets (tiers are listed lowest first).
+    private func tier(in view: CustomerView) throws(RuleError) -> TierDefinition? {
         for tier in tiers.reversed() {
-            if let minimum = tier.minimumPoints, customer.pointsEarned < minimum { continue }
+            if let minimum = tier.minimumPoints, view.customer.pointsEarned < minimum { continue }
             if let condition = tier.condition {
-                let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
                 var holds = false
                 try guarded(rule: "tier '\(tier.name)'") { holds = try call(condition, luaObject(for: view)).isTruthy }
                 if !holds { continue }
@@ -277,8 +303,8 @@ public final class RuleBook {
 
     /// The segments `customer` belongs to.
     func segments(of customer: Customer, at now: Instant) throws(RuleError) -> Set<String> {
+        guard !segments.isEmpty else { return [] }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        // Kept alive across the segments, so that they (and `c:in_segment`) share one userdata.
         let customerValue: LuaReference
         do {
             customerValue = try luaObject(for: view)
@@ -286,6 +312,11 @@ public final class RuleBook {
             throw RuleError(rule: nil, underlying: error)
         }
         defer { withExtendedLifetime(customerValue) {} }
+        return try segments(in: view)
+    }
+
+    /// The segments the customer of `view` belongs to; the caller keeps the view's userdata alive.
+    private func segments(in view: CustomerView) throws(RuleError) -> Set<String> {
         var members = Set<String>()
         for (index, segment) in segments.enumerated() {
             do {

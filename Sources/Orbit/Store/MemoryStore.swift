@@ -83,7 +83,7 @@ public actor MemoryStore: Store {
     public func totals() -> StoreTotals {
         var totals = StoreTotals(customers: customers.count, events: appliedEvents.count)
         for entries in ledgers.values {
-            for entry in entries { totals.add(PointsFlow(entry.kind, entry.points)) }
+            for entry in entries { totals.count(entry.kind, points: entry.points) }
         }
         totals.messages = outbox.values.reduce(0) { $0 + $1.count }
         for customer in customers.values { totals.tierCounts[customer.tier ?? "none", default: 0] += 1 }

@@ -107,7 +107,7 @@ public protocol Store: Sendable {
 }
 
 /// Totals a replay summary and reports read.
-public struct StoreTotals: Hashable, Sendable, Codable {
+public struct StoreTotals: Hashable, Sendable, Codable, PointsTotals {
     public var customers: Int
     public var events: Int
     public var pointsIssued: Int64
@@ -129,15 +129,6 @@ public struct StoreTotals: Hashable, Sendable, Codable {
         self.messages = messages
         self.tierCounts = tierCounts
         self.segmentSizes = segmentSizes
-    }
-}
-
-extension StoreTotals {
-    /// Adds points issued, spent and expired.
-    public mutating func add(_ flow: PointsFlow) {
-        pointsIssued += flow.issued
-        pointsSpent += flow.spent
-        pointsExpired += flow.expired
     }
 }
 

@@ -51,7 +51,7 @@ extension RuleConsole {
             holds = holds && result.isTruthy
         }
         if tier.minimumPoints == nil && tier.condition == nil { lines.append("  no conditions: everyone qualifies") }
-        let current = try book.tier(of: customer, at: now)?.name
+        let current = try book.standing(of: customer, at: now).tier?.name
         lines.append(
             "  qualifies: \(holds ? "yes" : "no"); holds " + (current.map { "\"\($0)\"" } ?? "no tier")
                 + " (the highest tier whose conditions are met)")

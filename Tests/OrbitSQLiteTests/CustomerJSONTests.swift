@@ -1,0 +1,42 @@
+import Foundation
+import Orbit
+import Testing
+
+@testable import OrbitSQLite
+
+@Suite("CustomerJSON")
+struct CustomerJSONTests {
+    @Test("writes exactly the bytes the Codable conformance writes, for every field and tricky text")
+    func matchesCodable() throws {
+        var customer = Customer(id: "tricky \"one\"\n", signedUpAt: instant())
+        customer.attributes = ["quote\"key": .string("a\\b"), "n": .array([.integer(-7), .number(2.5), .null])]
+        customer.tags = ["a\"b", "ü", "plain"]
+        customer.consent = [.email: true, .push: false, .whatsapp: true]
+        customer.referralCode = "R\t1"
+        customer.referrer = "someone"
+        customer.tier = "gold"
+        customer.lastEventAt = instant(days: 400, minutes: 7)
+        customer.orders = [
+            try order("o\"1", at: instant(minutes: 1), cents: -5), try order("o-2", at: instant(days: 3), cents: .max),
+        ]
+        customer.wallet.add(try batch("e-1#0", remaining: 500, expiresAt: instant(days: 366)))
+        customer.wallet.add(try batch("e-2#0", remaining: .min, expiresAt: nil))
+        customer.pointsEarned = 1_234
+        customer.inactiveLapsesFired = [30: instant(days: 9), 90: Instant(millisecondsSinceEpoch: 1_234)]
+        customer.isForgotten = true
+        customer.pendingReferralRewards = [
+            PendingReferralReward(orderID: "o\"9", refereeID: "ben", dueAt: instant(days: 14), points: 500, expiresAfterDays: nil)
+        ]
+        customer.prediction = CustomerPrediction(
+            pAlive: 0.25, expectedPurchases: 1.5, expectedOrderValue: Money(minorUnits: 4_200, currency: .eur),
+            predictedCLV: nil)
+        let plain = Customer(id: "c", signedUpAt: Instant(millisecondsSinceEpoch: -86_400_000 * 60_000))
+
+        for value in [customer, plain] {
+            let encoder = StreamingJSONEncoder()
+            let written = try CustomerJSON.encode(value, attributes: encoder)
+            #expect(written == (try encoder.encode(value)))
+            #expect(try JSONDecoder().decode(Customer.self, from: Data(written.utf8)) == value)
+        }
+    }
+}

@@ -169,8 +169,9 @@ public struct OfferRejection: Error, Hashable, Sendable, Codable {
     }
 }
 
-/// The parts of an explanation, rendered to words on demand.
-enum RejectionExplanation: Sendable {
+/// The parts of an explanation, rendered to words on demand. Indirect: the payloads live in one box each, so that
+/// rejections stay small to copy.
+indirect enum RejectionExplanation: Sendable {
     case text(String)
     case outsideWindow(ZonedWindow, now: Instant)
     case tier(needed: String, held: String?)

@@ -26,17 +26,30 @@ struct QuoteEvaluator {
     /// fails where a small one passes.
     static let instructionsPerLine = 50_000
 
-    /// An offer that passed every check, with what it would take off.
-    private struct Candidate {
-        var offer: OfferRule
+    /// An offer that passed every check, with what it would take off. A class: stacking adjusts candidates in
+    /// place, and quotes pass many of them around.
+    private final class Candidate {
+        let offer: OfferRule
         var total: Int64
         /// Per line; nil while the offer's plan can still work them out from `total`.
         var lineAmounts: [Int64]?
-        var multipliers: [PointsMultiplier] = []
+        let multipliers: [PointsMultiplier]
         /// For plan offers: the lines the plan's filter matches.
-        var matched: MatchedLines?
-        var coupon: String?
+        let matched: MatchedLines?
+        let coupon: String?
         var note: String?
+
+        init(
+            offer: OfferRule, total: Int64, lineAmounts: [Int64]? = nil, multipliers: [PointsMultiplier] = [],
+            matched: MatchedLines? = nil, coupon: String? = nil
+        ) {
+            self.offer = offer
+            self.total = total
+            self.lineAmounts = lineAmounts
+            self.multipliers = multipliers
+            self.matched = matched
+            self.coupon = coupon
+        }
     }
 
     /// Evaluates the quote; with `forCommit`, also the claims and the purchase event a commit needs.
@@ -124,7 +137,7 @@ struct QuoteEvaluator {
             guard left > 0 else { return .failure(reject(offer, .budgetSpent, .text("budget of \(money(budget)) spent"))) }
             remainingBudget = left
         }
-        var candidate: Candidate
+        let candidate: Candidate
         if let plan = offer.plan {
             let matched = calculator.matched(plan.filter, slot: offer.filterSlot)
             switch plan.discount(matched: matched, currency: request.cart.currency) {
@@ -317,7 +330,7 @@ struct QuoteEvaluator {
         fitted.reserveCapacity(stackable.count)
         var stacked: Int64 = 0
         for index in stackable {
-            var candidate = candidates[index]
+            let candidate = candidates[index]
             let amounts = Self.fit(lines(of: candidate, calculator: calculator), into: &room)
             let total = amounts.reduce(0, +)
             if total < candidate.total {
@@ -340,9 +353,8 @@ struct QuoteEvaluator {
                             winner: winner.offer.name, saves: money(winner.total), stacked: isExclusive ? nil : money(stacked),
                             this: money(candidate.total))))
             }
-            var only = winner
-            only.lineAmounts = lines(of: winner, calculator: calculator)
-            return [only]
+            winner.lineAmounts = lines(of: winner, calculator: calculator)
+            return [winner]
         }
         for index in exclusives {
             rejections.append(

@@ -24,7 +24,9 @@ struct OfferToolingTests {
         ])
         let coat = CheckoutRequest(
             customerID: "anna",
-            cart: Cart(currency: Currency(code: "EUR")!, lines: [LineItem(sku: "COAT", category: "coats", quantity: 1, price: 34900)]))
+            cart: Cart(
+                currency: Currency(code: "EUR")!,
+                lines: [LineItem(sku: "COAT", category: "coats", quantity: 1, price: 34900)]))
         _ = try await engine.commit(orderID: "anna-1", coat)
         let console = try await RuleConsole(
             rules: Self.offers, store: store, now: at("2026-11-27T09:00:00Z"), logger: logger)
@@ -73,7 +75,8 @@ struct OfferToolingTests {
                   verdict: not eligible: outside the window
                 """)
         #expect(
-            await console.handle(".explain cleo gold-5").output.hasSuffix("""
+            await console.handle(".explain cleo gold-5").output.hasSuffix(
+                """
                   tier gold or higher: customer is silver (not met)
                   verdict: not eligible: tier gold or higher
                 """))
@@ -87,21 +90,25 @@ struct OfferToolingTests {
 
     @Test("an eligible function is explained with the values it read")
     func explainFunction() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orbit-offer-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "orbit-offer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try """
-            offer "loyal" {
-              eligible = function(c, cart) return c.order_count >= 2 and cart.subtotal >= 0 end,
-              discount = percent_off(5),
-            }
-            """.write(to: directory.appendingPathComponent("o.lua"), atomically: true, encoding: .utf8)
+        offer "loyal" {
+          eligible = function(c, cart) return c.order_count >= 2 and cart.subtotal >= 0 end,
+          discount = percent_off(5),
+        }
+        """.write(to: directory.appendingPathComponent("o.lua"), atomically: true, encoding: .utf8)
         let (_, store) = try await console()
         let console = try await RuleConsole(
             rules: directory.path, store: store, now: at("2026-11-27T09:00:00Z"), logger: logger)
         let output = await console.handle(".explain anna loyal").output
-        #expect(output.contains("  eligible(c, cart) with an empty cart returned false (not met)\n    c.order_count = 1"))
-        #expect(output.hasSuffix("verdict: not eligible: eligible() returned false (with an empty cart; .quote tries a cart)"))
+        #expect(
+            output.contains("  eligible(c, cart) with an empty cart returned false (not met)\n    c.order_count = 1"))
+        #expect(
+            output.hasSuffix(
+                "verdict: not eligible: eligible() returned false (with an empty cart; .quote tries a cart)"))
     }
 
     @Test("Tab completes offer names")
@@ -136,7 +143,9 @@ struct OfferToolingTests {
             coupon "HALLO5" { offer = "welcome", uses = 100 }
             """
         #expect(
-            try check([("c.lua", twice)]) == ["c.lua:3:1: error: coupon: coupon 'HALLO5' is defined twice (first at c.lua:2)"])
+            try check([("c.lua", twice)]) == [
+                "c.lua:3:1: error: coupon: coupon 'HALLO5' is defined twice (first at c.lua:2)"
+            ])
     }
 
     @Test("check: customer and cart fields inside offers; a coupon issued by a rule makes a coupon offer reachable")
@@ -160,9 +169,10 @@ struct OfferToolingTests {
         let files = try RuleSources(path: Self.offers).files
         #expect(try RuleChecker(logger: logger, now: at("2026-11-01T00:00:00Z")).check(files).isEmpty)
         let after = try RuleChecker(logger: logger, now: at("2026-12-01T00:00:00+01:00")).check(files)
-        #expect(after.map(\.message) == [
-            "offer 'black-week': its window 2026-11-27 00:00–2026-11-30 23:59 Europe/Berlin is over (now 2026-12-01 00:00 there): it can no longer apply"
-        ])
+        #expect(
+            after.map(\.message) == [
+                "offer 'black-week': its window 2026-11-27 00:00–2026-11-30 23:59 Europe/Berlin is over (now 2026-12-01 00:00 there): it can no longer apply"
+            ])
     }
 
     @Test("orbit test: the offers example's tests pass")

@@ -14,7 +14,8 @@ struct RuleGuideExampleTests {
 
     /// The ```lua blocks of the guide as (`docs/rules.md:LINE`, source), in order.
     private func blocks() throws -> [(name: String, source: String)] {
-        let lines = try String(contentsOf: Self.guide, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = try String(contentsOf: Self.guide, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
         var blocks: [(name: String, source: String)] = []
         var start: Int?
         var section = ""

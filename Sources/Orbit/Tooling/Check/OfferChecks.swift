@@ -15,7 +15,8 @@ private struct OfferChecks {
     let checkout: CheckoutRules
 
     var diagnostics: [Diagnostic] {
-        checkout.offers.flatMap(offerFindings) + checkout.declaredCoupons.values.sorted { $0.coupon.code < $1.coupon.code }
+        checkout.offers.flatMap(offerFindings)
+            + checkout.declaredCoupons.values.sorted { $0.coupon.code < $1.coupon.code }
             .flatMap { couponFindings($0.coupon, $0.location) }
     }
 

@@ -34,7 +34,7 @@ extension RuleConsole {
             console, _ in try await console.reload(from: nil)
         },
         ConsoleCommand(
-            name: "rules", arguments: "", summary: "the rules loaded: segments, earning rules, tiers, handlers"
+            name: "rules", arguments: "", summary: "the rules loaded: segments, earning rules, tiers, handlers, offers"
         ) {
             console, _ in console.ruleListing()
         },

@@ -21,7 +21,8 @@ extension RuleConsole {
         let conditions = try console.conditions(of: offer, for: customer, usage: usage, issued: issued)
         let failed = conditions.first { $0.holds == false }
         var lines = [
-            "offer \"\(name)\" for \"\(customer.id)\" at \(console.now): \(failed == nil ? "eligible" : "not eligible")",
+            "offer \"\(name)\" for \"\(customer.id)\" at \(console.now): "
+                + (failed == nil ? "eligible" : "not eligible"),
             "  \(offer.location)" + (offer.title.map { "  \($0)" } ?? ""),
         ]
         for condition in conditions {
@@ -50,8 +51,10 @@ extension RuleConsole {
                     text: "window \(window.text): now \(ZonedWindow.localText(now, in: window.zone)) there",
                     holds: inside, failure: "outside the window"))
         }
-        conditions.append(Condition(text: "currency \(offer.currency): the cart must be in \(offer.currency)",
-            holds: nil, failure: ""))
+        conditions.append(
+            Condition(
+                text: "currency \(offer.currency): the cart must be in \(offer.currency)",
+                holds: nil, failure: ""))
         if offer.requiresCoupon {
             conditions.append(couponCondition(offer, customer: customer, usage: usage, issued: issued))
         }
@@ -102,7 +105,8 @@ extension RuleConsole {
             let count = used(UsageKey.offerUses(offer.name))
             conditions.append(
                 Condition(
-                    text: "total_uses \(cap): used \(count)", holds: count < cap, failure: "cap of \(cap) uses reached"))
+                    text: "total_uses \(cap): used \(count)", holds: count < cap, failure: "cap of \(cap) uses reached")
+            )
         }
         if let (period, cap) = offer.perPeriod {
             let key = period.key(of: now, in: offer.zone)

@@ -14,7 +14,9 @@ extension TestRun {
     func checkoutRequest(_ value: LuaValue, step: String, extra: [String]) async throws -> CheckoutRequest {
         guard case .object(var fields)? = JSONValue(value) else {
             throw TestFailure(
-                "\(step) needs a table: \(step){ customer = \"anna\", lines = { { sku = \"RUN-42\", price = eur(129.99) } } }")
+                "\(step) needs a table: \(step){ customer = \"anna\", "
+                    + "lines = { { sku = \"RUN-42\", price = eur(129.99) } } }"
+            )
         }
         let allowed = Self.requestFields + extra
         for name in fields.keys.sorted() where !allowed.contains(name) {
@@ -66,14 +68,16 @@ extension TestRun {
     /// unless `expect.rejected` follows.
     func order(_ value: LuaValue, next: TestStep?) async throws -> String? {
         guard let id = value["id"].stringValue, !id.isEmpty else {
-            throw TestFailure("order needs id = \"…\": the order id, e.g. order{ id = \"o-1\", customer = \"anna\", … }")
+            throw TestFailure(
+                "order needs id = \"…\": the order id, e.g. order{ id = \"o-1\", customer = \"anna\", … }")
         }
         let request = try await checkoutRequest(value, step: "order", extra: ["id"])
         lastOutcome = nil
         do {
             _ = try await currentEngine().commit(orderID: id, request)
         } catch let error as CheckoutError {
-            lastOutcome = IngestOutcome(eventID: "order:\(id)", status: .rejected(reason: error.description), effects: [])
+            lastOutcome = IngestOutcome(
+                eventID: "order:\(id)", status: .rejected(reason: error.description), effects: [])
             return next?.kind == "expect.rejected" ? nil : "order refused: \(error)"
         }
         return nil
@@ -113,7 +117,8 @@ enum QuoteExpectation {
         switch value {
         case .nil: return []
         case .array(let names): for name in names { wanted[name.stringValue ?? name.description] = .some(nil) }
-        case .map(let pairs): for (name, amount) in pairs { wanted[name.stringValue ?? name.description] = amount.integerValue }
+        case .map(let pairs):
+            for (name, amount) in pairs { wanted[name.stringValue ?? name.description] = amount.integerValue }
         default: return ["applied must be a list of offer names or a table of offer = discount"]
         }
         let actual = quote.applied.map(\.offer)
@@ -123,7 +128,8 @@ enum QuoteExpectation {
                     ?? "\(name): not considered"
             }
             return [
-                "expected applied {\(wanted.keys.sorted().joined(separator: ", "))}, got {\(actual.joined(separator: ", "))}"
+                "expected applied {\(wanted.keys.sorted().joined(separator: ", "))}, "
+                    + "got {\(actual.joined(separator: ", "))}"
                     + (missing.isEmpty ? "" : " (\(missing.joined(separator: "; ")))")
             ]
         }
@@ -146,7 +152,9 @@ enum QuoteExpectation {
                 return (name, "expected \(name) not applied (\(code)), but \(state)")
             }
             guard rejection.reason.rawValue != code else { return nil }
-            return (name, "expected \(name) not applied for \(code), got \(rejection.reason.rawValue): \(rejection.detail)")
+            return (
+                name, "expected \(name) not applied for \(code), got \(rejection.reason.rawValue): \(rejection.detail)"
+            )
         }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }

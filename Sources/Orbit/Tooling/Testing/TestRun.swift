@@ -88,7 +88,8 @@ final class TestRun {
 
     func lastEffects() throws -> [AppliedEffect] {
         guard let lastOutcome else {
-            throw TestFailure("no event since the test began or the last order: expect.effect checks an event's effects")
+            throw TestFailure(
+                "no event since the test began or the last order: expect.effect checks an event's effects")
         }
         return lastOutcome.effects
     }

@@ -49,6 +49,20 @@ function event(spec) end
 ---@param spec orbit.test.OrderSpec
 function order(spec) end
 
+---@class orbit.test.RefundLine
+---@field line integer The cart line, from 1.
+---@field qty integer Units refunded.
+
+---@class orbit.test.RefundSpec
+---@field order string The order id.
+---@field id? string The refund id; defaults to a new one.
+---@field lines? orbit.test.RefundLine[] Without: everything left of the order.
+
+---Refunds an order at the test's clock: points are taken back, budgets and (for a full refund) uses given back.
+---A refused refund fails the test unless `expect.rejected` follows: `refund{ order = "o-1" }`.
+---@param spec orbit.test.RefundSpec
+function refund(spec) end
+
 ---The latest coupon issued to the cart's customer for `offer` during the test (e.g. by a win-back handler), for
 ---`coupons = { issued_coupon("win-back") }`.
 ---@param offer string

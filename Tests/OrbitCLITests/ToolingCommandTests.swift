@@ -85,7 +85,7 @@ struct CheckAndTestCommandTests {
     func testOffersExample() throws {
         let result = try OrbitBinary.run(["test", "examples/offers/rules"])
         #expect(result.status == 0)
-        #expect(result.output.hasSuffix("\n7 passed, 0 failed\n"))
+        #expect(result.output.hasSuffix("\n8 passed, 0 failed\n"))
     }
 
     @Test("the loyalty example's tests pass")

@@ -183,6 +183,6 @@ struct OfferToolingTests {
             results += await runner.run(testFile: file.name, source: file.source)
         }
         #expect(results.allSatisfy { $0.passed }, "\(results.flatMap(\.failures))")
-        #expect(TestResult.summary(results) == "7 passed, 0 failed")
+        #expect(TestResult.summary(results) == "8 passed, 0 failed")
     }
 }

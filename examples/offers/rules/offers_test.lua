@@ -41,6 +41,18 @@ test "Black Week once per customer" (function()
   expect.quote{ customer = "ben", lines = shoes, applied = { "black-week" } }
 end)
 
+test "a full refund gives the Black Week use back; a partial one does not" (function()
+  at "2026-11-27T10:00:00+01:00"
+  local pair = { { sku = "RUN-42", category = "shoes", qty = 2, price = eur(129.99) } }
+  order{ id = "anna-1", customer = "anna", lines = pair }
+  refund{ order = "anna-1", lines = { { line = 1, qty = 1 } } }
+  expect.quote{ customer = "anna", lines = shoes, not_applied = { ["black-week"] = "cap_reached" } }
+  refund{ order = "anna-1" }
+  expect.quote{ customer = "anna", lines = shoes, applied = { "black-week" } }
+  refund{ order = "anna-1" }
+  expect.rejected("fully refunded")
+end)
+
 test "a friend's code: 10 % off the first order, 500 points for the friend 14 days later" (function()
   at "2026-10-05T10:00:00+02:00"
   given.customer{ id = "anna", referral_code = "ANNA10" }

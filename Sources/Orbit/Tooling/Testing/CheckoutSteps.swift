@@ -3,10 +3,10 @@ import LuaRuntime
 
 /// The checkout in rule tests. `order{ id = "o-1", customer = "anna", lines = { … } }` commits an order at the
 /// test's clock (caps, budgets, coupons and points are consumed as in the shop); `expect.quote{ … }` prices a cart
-/// and compares. Both describe the cart as `orbit quote` reads it, as a Lua table: `customer`, `lines` (each `sku`,
-/// `category`, `qty` (default 1), `price`), `coupons`, `points`, `referral_code` and `currency` (default EUR).
-/// A coupon issued during the test is written `issued_coupon("win-back")`: the latest one issued to the customer for
-/// that offer.
+/// and compares; `refund{ order = "o-1" }` refunds an order. `order` and `expect.quote` describe the cart as
+/// `orbit quote` reads it, as a Lua table: `customer`, `lines` (each `sku`, `category`, `qty` (default 1), `price`),
+/// `coupons`, `points`, `referral_code` and `currency` (default EUR). A coupon issued during the test is written
+/// `issued_coupon("win-back")`: the latest one issued to the customer for that offer.
 extension TestRun {
     static let requestFields = ["customer", "currency", "lines", "coupons", "points", "referral_code"]
 
@@ -82,6 +82,42 @@ extension TestRun {
         }
         return nil
     }
+
+    /// `refund{ order = "o-1" }` refunds what is left of an order; `lines = { { line = 1, qty = 1 } }` refunds some
+    /// units (lines numbered from 1). `id` defaults to a new refund id. A refused refund fails the test, unless
+    /// `expect.rejected` follows.
+    func refund(_ value: LuaValue, next: TestStep?) async throws -> String? {
+        let allowed = ["order", "id", "lines"]
+        if case .map(let fields) = value {
+            for key in fields.keys.compactMap(\.stringValue).sorted() where !allowed.contains(key) {
+                throw TestFailure("refund: unknown field '\(key)'\(Suggestion.didYouMean(key, among: allowed))")
+            }
+        }
+        guard let order = value["order"].stringValue else {
+            throw TestFailure(
+                "refund needs order = \"…\": refund{ order = \"o-1\", lines = { { line = 1, qty = 1 } } }")
+        }
+        var lines: [RefundLine]?
+        if case .array(let items) = value["lines"] {
+            lines = try items.map { item in
+                guard let line = item["line"].integerValue, let qty = item["qty"].integerValue else {
+                    throw TestFailure("refund: each line is { line = 1, qty = 1 } (lines numbered from 1)")
+                }
+                return RefundLine(line: Int(line), qty: qty)
+            }
+        }
+        refunds += 1
+        lastOutcome = nil
+        do {
+            _ = try await currentEngine().refund(
+                orderID: order, refundID: value["id"].stringValue ?? "test-refund-\(refunds)", lines: lines)
+        } catch let error as CheckoutError {
+            lastOutcome = IngestOutcome(
+                eventID: "refund:\(order)", status: .rejected(reason: error.description), effects: [])
+            return next?.kind == "expect.rejected" ? nil : "refund refused: \(error)"
+        }
+        return nil
+    }
 }
 
 /// `expect.quote{ customer = "anna", lines = { … }, discount = eur(26), total = …, applied = { "black-week" },
@@ -142,7 +178,8 @@ enum QuoteExpectation {
     /// `not_applied = { ["win-back"] = "coupon_required" }`: each named offer was not applied, for that reason code.
     private static func notAppliedDifferences(_ value: LuaValue, _ quote: Quote) -> [String] {
         guard case .map(let pairs) = value else {
-            return value == .nil ? [] : ["not_applied must be a table of offer = \"reason_code\""]
+            return value == .nil || value == .array([])
+                ? [] : ["not_applied must be a table of offer = \"reason_code\""]
         }
         return pairs.compactMap { key, reason -> (String, String)? in
             let name = key.stringValue ?? key.description

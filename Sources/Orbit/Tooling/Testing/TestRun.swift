@@ -15,6 +15,8 @@ final class TestRun {
     /// The last event's outcome; nil after an order (a refused order is a rejected outcome).
     var lastOutcome: IngestOutcome?
     private var events = 0
+    /// Refunds so far, for refund ids.
+    var refunds = 0
     private var givens = 0
 
     init(sources: RuleSources, logger: Logger) {
@@ -67,6 +69,8 @@ final class TestRun {
             return nil
         case "order":
             return try await order(step.arguments.first ?? .nil, next: next)
+        case "refund":
+            return try await refund(step.arguments.first ?? .nil, next: next)
         default:
             let name = String(step.kind.dropFirst("expect.".count))
             guard let expectation = Expectations.table[name] else { throw TestFailure("unknown step \(step.kind)") }

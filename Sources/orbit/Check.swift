@@ -4,14 +4,25 @@ import Orbit
 /// `orbit check`: validates rule files before launch, with compiler-style diagnostics; exit status 1 on errors.
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check rule files: syntax, unknown names and customer fields, duplicates, unreachable tiers.",
+        abstract:
+            "Check rule files: syntax, unknown names and fields, duplicates, unreachable tiers, offers that cannot apply.",
         discussion: "Prints FILE:LINE:COL: error|warning: message with the source line and a caret; exits 1 on errors.")
 
     @Argument(help: "Rule file or directory.") var path: String = "rules"
+    @Option(help: "The instant offer windows and coupon expiries are compared with (ISO 8601; default: now).")
+    var at: String?
 
     func run() async throws {
         let sources = try RuleSources(path: path)
-        let diagnostics = try RuleChecker(logger: .toStandardError(label: "orbit.check")).check(sources.files)
+        var now = SystemClock().now()
+        if let at {
+            guard let instant = Instant(iso8601: at) else {
+                throw ValidationError("--at: '\(at)' is not an ISO 8601 instant with a zone")
+            }
+            now = instant
+        }
+        let diagnostics = try RuleChecker(logger: .toStandardError(label: "orbit.check"), now: now).check(
+            sources.files)
         for diagnostic in diagnostics {
             print(diagnostic.rendered(source: sources.files.first { $0.name == diagnostic.file }?.source))
         }

@@ -60,6 +60,34 @@ struct CheckAndTestCommandTests {
         #expect(result.output == (try OrbitBinary.expected("test-failures")))
     }
 
+    @Test("check finds offers that are over or can never apply, coupons that cannot be used; --at sets now")
+    func checkOffers() throws {
+        let result = try OrbitBinary.run(["check", "--at", "2026-12-05T10:00:00Z", "Tests/OrbitCLITests/Fixtures/check-offers"])
+        #expect(result.status == 1)
+        #expect(result.output == (try OrbitBinary.expected("check-offers")))
+    }
+
+    @Test("check passes the offers example before Black Week")
+    func checkOffersExample() throws {
+        let result = try OrbitBinary.run(["check", "--at", "2026-11-01T00:00:00+01:00", "examples/offers/rules"])
+        #expect(result.status == 0)
+        #expect(result.output == "6 file(s) checked: 0 error(s), 0 warning(s)\n")
+    }
+
+    @Test("expect.quote and order: expected against actual, a refused order, unknown fields")
+    func quoteFailures() throws {
+        let result = try OrbitBinary.run(["test", "Tests/OrbitCLITests/Fixtures/test-quote-failures"])
+        #expect(result.status == 1)
+        #expect(result.output == (try OrbitBinary.expected("test-quote-failures")))
+    }
+
+    @Test("the offers example's tests pass")
+    func testOffersExample() throws {
+        let result = try OrbitBinary.run(["test", "examples/offers/rules"])
+        #expect(result.status == 0)
+        #expect(result.output.hasSuffix("\n8 passed, 0 failed\n"))
+    }
+
     @Test("the loyalty example's tests pass")
     func testExample() throws {
         let result = try OrbitBinary.run(["test", "examples/loyalty/rules"])
@@ -136,6 +164,63 @@ struct ReplCommandTests {
         let after = try OrbitBinary.run(["customer", "export", "ben", "--db", db]).output
         #expect(after.exportLines == before.exportLines)
         #expect(before.contains("\"pointsEarned\" : 125"))
+    }
+
+    @Test("through a pipe: .quote and .explain of offers, over a SQLite file the REPL never changes")
+    func offers() throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("offers.db")
+        let replay = try OrbitBinary.run([
+            "replay", "--rules", "examples/offers/rules", "--db", db, "examples/offers/events/customers.ndjson",
+        ])
+        #expect(replay.status == 0)
+        let input = """
+            .at 2026-11-26T23:30:00+01:00
+            .quote {"customer":"cleo","currency":"EUR","lines":[{"sku":"RUN-42","category":"shoes","qty":1,"price":12999}]}
+            .at 2026-11-27T00:00:00+01:00
+            .explain cleo black-week
+            .quote {"customer":"cleo","currency":"EUR","lines":[{"sku":"RUN-42","category":"shoes","qty":1,"price":12999}]}
+
+            """
+        let result = try OrbitBinary.run(["repl", "--rules", "examples/offers/rules", "--db", db], input: input)
+        #expect(result.status == 0)
+        #expect(
+            result.output == """
+                now: 2026-11-26T22:30:00Z
+                Quote for cleo at 2026-11-26T22:30:00Z (EUR)
+                  # sku            qty      price      total   discount        net
+                  1 RUN-42           1     129.99     129.99      10.00     119.99
+                Applied:
+                  spend-and-save           -10.00
+                Not applied:
+                  black-week               outside window 2026-11-27 00:00–2026-11-30 23:59 Europe/Berlin (now 2026-11-26 23:30)
+                  gold-5                   not eligible: tier gold or higher (customer is silver)
+                  socks-3-for-2            needs 3 items of category socks, the cart has 0
+                  win-back                 needs a coupon
+                Subtotal 129.99  discount 10.00  total 119.99  due 119.99 EUR  points to earn 119
+                (a quote: nothing committed)
+                now: 2026-11-26T23:00:00Z
+                offer "black-week" for "cleo" at 2026-11-26T23:00:00Z: eligible
+                  examples/offers/rules/black-week.lua:2  Black Week: 20 % off shoes
+                  window 2026-11-27 00:00–2026-11-30 23:59 Europe/Berlin: now 2026-11-27 00:00 there (met)
+                  currency EUR: the cart must be in EUR
+                  per_customer 1: used 0 by this customer (met)
+                  budget 5000.00 EUR: 0.00 EUR given, 5000.00 EUR left (met)
+                  verdict: eligible; the discount and stacking depend on the cart (.quote CART_JSON)
+                Quote for cleo at 2026-11-26T23:00:00Z (EUR)
+                  # sku            qty      price      total   discount        net
+                  1 RUN-42           1     129.99     129.99      25.99     104.00
+                Applied:
+                  black-week               -25.99
+                Not applied:
+                  gold-5                   not eligible: tier gold or higher (customer is silver)
+                  socks-3-for-2            needs 3 items of category socks, the cart has 0
+                  spend-and-save           group seasonal: offer 'black-week' saves more (25.99 EUR vs 10.00 EUR)
+                  win-back                 needs a coupon
+                Subtotal 129.99  discount 25.99  total 104.00  due 104.00 EUR  points to earn 104
+                (a quote: nothing committed)
+
+                """)
     }
 
     @Test("a broken rule file at start: the session opens without rules and says so")

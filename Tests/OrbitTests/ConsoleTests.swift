@@ -102,7 +102,7 @@ struct ConsoleTests {
         #expect(tier.contains("min_points 1000: points earned 610 (not met)"))
         #expect(
             await console.handle(".explain anna vp").output
-                == "error: no segment or tier named 'vp' (did you mean 'vip'?)")
+                == "error: no segment, tier or offer named 'vp' (did you mean 'vip'?)")
     }
 
     @Test(".simulate shows the effects and commits nothing")

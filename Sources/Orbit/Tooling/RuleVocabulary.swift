@@ -11,6 +11,8 @@ public struct RuleVocabulary: Sendable {
     public var sandboxNames: [String]
     /// Fields and methods of the customer view `c`.
     public var customerMembers: [String]
+    /// Fields and methods of the cart view `cart` (offers' `eligible` and `discount` functions).
+    public var cartMembers: [String]
 
     /// Everything a rule may read as a global.
     public var globalNames: Set<String> { Set(apiNames).union(sandboxNames) }
@@ -23,6 +25,7 @@ public struct RuleVocabulary: Sendable {
         self.sandboxNames = sandboxNames
         apiNames = book.lua.baseGlobalNames.filter { !sandboxNames.contains($0) }
         customerMembers = book.customerType.memberNames
+        cartMembers = book.cartType.memberNames
     }
 
     /// Event types Orbit knows by name; other types are allowed, and a near miss is probably a typo.
@@ -33,6 +36,6 @@ public struct RuleVocabulary: Sendable {
 }
 
 extension RuleBook {
-    /// Names a marketer gave to rules: segments, tiers and earning rules (for completion).
-    public var ruleNames: [String] { segmentNames + tierNames + earnRuleNames }
+    /// Names a marketer gave to rules: segments, tiers, earning rules and offers (for completion).
+    public var ruleNames: [String] { segmentNames + tierNames + earnRuleNames + checkout.offerNames }
 }

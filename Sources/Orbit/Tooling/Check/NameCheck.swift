@@ -1,6 +1,7 @@
 /// Finds names a rule file reads that do not exist: globals that are neither the rule API, the sandbox's libraries
-/// nor defined in the file (`awrad(100)`), and fields of the customer that the view does not have (`c.ordr_count`).
-/// Scope-aware: locals, parameters and loop variables shadow globals; `c` is the customer where a form passes one.
+/// nor defined in the file (`awrad(100)`), and fields of the customer or the cart that their views do not have
+/// (`c.ordr_count`, `cart.subtotl`). Scope-aware: locals, parameters and loop variables shadow globals; `c` is the
+/// customer and `cart` the cart where a form passes one.
 struct NameCheck {
     /// Which parameter of a function is the customer, by form and by the field the function is given to (`""`: the
     /// function is the form's direct argument, as in `on "purchase" (function(e, c) … end)`). A new form adds a row.
@@ -10,7 +11,18 @@ struct NameCheck {
         "earn": ["points": 2, "when": 2],
         "on": ["": 2],
         "on inactive": ["": 1],
+        "offer": ["eligible": 1, "discount": 2],
     ]
+
+    /// Which parameter is the cart, as ``customerParameters`` says for the customer.
+    static let cartParameters: [String: [String: Int]] = [
+        "offer": ["eligible": 2, "discount": 1]
+    ]
+
+    /// What a name in scope stands for.
+    private enum Binding {
+        case other, customer, cart
+    }
 
     let file: String
     let tokens: [LuaToken]
@@ -20,7 +32,7 @@ struct NameCheck {
         case function, loop, plain
     }
 
-    private var scopes: [[String: Bool]] = [[:]]
+    private var scopes: [[String: Binding]] = [[:]]
     private var blocks: [Block] = []
     private var fileGlobals: Set<String> = []
     private var diagnostics: [Diagnostic] = []
@@ -55,13 +67,13 @@ struct NameCheck {
         }
     }
 
-    private func resolve(_ name: String) -> Bool? {
-        for scope in scopes.reversed() { if let isCustomer = scope[name] { return isCustomer } }
+    private func resolve(_ name: String) -> Binding? {
+        for scope in scopes.reversed() { if let binding = scope[name] { return binding } }
         return nil
     }
 
-    private mutating func declare(_ name: String, customer: Bool = false) {
-        scopes[scopes.count - 1][name] = customer
+    private mutating func declare(_ name: String, as binding: Binding = .other) {
+        scopes[scopes.count - 1][name] = binding
     }
 
     private mutating func open(_ block: Block) {
@@ -106,11 +118,12 @@ struct NameCheck {
                 case "function":
                     let direct = previous?.isSymbol("(") == true && parentheses == 1 && braces.isEmpty
                     let role = direct ? "" : (previous?.isSymbol("=") == true ? braces.last.flatMap { $0 } : nil)
-                    var customerPosition: Int?
-                    if let form, let role, let positions = Self.customerParameters[form] {
-                        customerPosition = positions[role]
+                    var positions: [Int: Binding] = [:]
+                    if let form, let role {
+                        if let position = Self.customerParameters[form]?[role] { positions[position] = .customer }
+                        if let position = Self.cartParameters[form]?[role] { positions[position] = .cart }
                     }
-                    index = functionHeader(at: index, customerPosition: customerPosition)
+                    index = functionHeader(at: index, parameters: positions)
                     continue
                 case "for":
                     open(.loop)
@@ -142,7 +155,7 @@ struct NameCheck {
                 }
             case .name:
                 if previous?.isSymbol(".") == true || previous?.isSymbol(":") == true {
-                    checkCustomerMember(at: index)
+                    checkMember(at: index)
                 } else if braces.last != nil, self.token(index + 1)?.isSymbol("=") == true,
                     previous?.isSymbol("{") == true || previous?.isSymbol(",") == true
                         || previous?.isSymbol(";") == true
@@ -182,7 +195,7 @@ struct NameCheck {
 
     /// `function name.field:method(a, b)` or `function(a, b)`: opens the function's scope and declares its
     /// parameters; returns the index after `)`.
-    private mutating func functionHeader(at start: Int, customerPosition: Int?) -> Int {
+    private mutating func functionHeader(at start: Int, parameters: [Int: Binding]) -> Int {
         var cursor = start + 1
         var isMethod = false
         if let name = token(cursor), name.kind == .name {
@@ -200,7 +213,7 @@ struct NameCheck {
         var position = 1
         while let parameter = token(cursor), !parameter.isSymbol(")") {
             if parameter.kind == .name {
-                declare(parameter.text, customer: position == customerPosition)
+                declare(parameter.text, as: parameters[position] ?? .other)
                 position += 1
             }
             cursor += 1
@@ -218,16 +231,21 @@ struct NameCheck {
                 "unknown name '\(name)'\(Suggestion.didYouMean(name, among: known))"))
     }
 
-    /// `c.field` or `c:method` where `c` is a customer parameter.
-    private mutating func checkCustomerMember(at index: Int) {
-        guard let object = token(index - 2), object.kind == .name, resolve(object.text) == true else { return }
+    /// `c.field` or `c:method` where `c` is a customer parameter; `cart.field` where `cart` is a cart parameter.
+    private mutating func checkMember(at index: Int) {
+        guard let object = token(index - 2), object.kind == .name, let binding = resolve(object.text) else { return }
         if let before = token(index - 3), before.isSymbol(".") || before.isSymbol(":") { return }
+        let (what, members): (String, [String])
+        switch binding {
+        case .other: return
+        case .customer: (what, members) = ("customer", vocabulary.customerMembers)
+        case .cart: (what, members) = ("cart", vocabulary.cartMembers)
+        }
         let member = tokens[index]
-        guard !vocabulary.customerMembers.contains(member.text) else { return }
+        guard !members.contains(member.text) else { return }
         diagnostics.append(
             Diagnostic(
                 .error, file: file, line: member.line, column: member.column,
-                "the customer has no field '\(member.text)'"
-                    + Suggestion.didYouMean(member.text, among: vocabulary.customerMembers)))
+                "the \(what) has no field '\(member.text)'" + Suggestion.didYouMean(member.text, among: members)))
     }
 }

@@ -10,6 +10,8 @@ public struct RuleChecker {
         var files: [(name: String, source: String)]
         var vocabulary: RuleVocabulary
         var logger: Logger
+        /// The instant windows and coupon expiries are compared with; nil leaves that comparison out.
+        var now: Instant?
         /// Loaded by the load pass, when every earlier pass found no error.
         var book: RuleBook?
         /// Files that do not compile: the rule book cannot load.
@@ -42,17 +44,21 @@ public struct RuleChecker {
 
     /// The checks, in order. The load pass runs only when every file compiles; later passes that need the rule
     /// book skip when it did not load.
-    static let passes: [Pass] = [syntaxPass, namePass, loadPass, tierPass, eventTypePass]
+    static let passes: [Pass] = [syntaxPass, namePass, loadPass, tierPass, eventTypePass, offerPass]
 
     private let logger: Logger
+    private let now: Instant?
 
-    public init(logger: Logger) {
+    /// A checker; with `now`, offer windows and coupons that are over by then are reported too.
+    public init(logger: Logger, now: Instant? = nil) {
         self.logger = logger
+        self.now = now
     }
 
     /// The findings for the rules at `path` (a file or a directory), sorted by file, line and column.
     public func check(_ files: [(name: String, source: String)]) throws -> [Diagnostic] {
-        var context = Context(files: files, vocabulary: try RuleVocabulary(logger: logger), logger: logger)
+        var context = Context(
+            files: files, vocabulary: try RuleVocabulary(logger: logger), logger: logger, now: now)
         var diagnostics: [Diagnostic] = []
         for pass in Self.passes {
             diagnostics += pass(&context)

@@ -12,7 +12,7 @@ struct ConsoleCommand: Sendable {
 
 extension RuleConsole {
     /// Every dot command, in `.help` order.
-    static let commands: [ConsoleCommand] = sessionCommands + customerCommands
+    static let commands: [ConsoleCommand] = sessionCommands + customerCommands + checkoutCommands
 
     /// Names of the dot commands (without the dot).
     public static var commandNames: [String] { commands.map(\.name) }
@@ -34,7 +34,7 @@ extension RuleConsole {
             console, _ in try await console.reload(from: nil)
         },
         ConsoleCommand(
-            name: "rules", arguments: "", summary: "the rules loaded: segments, earning rules, tiers, handlers"
+            name: "rules", arguments: "", summary: "the rules loaded: segments, earning rules, tiers, handlers, offers"
         ) {
             console, _ in console.ruleListing()
         },
@@ -62,11 +62,12 @@ extension RuleConsole {
         },
         ConsoleCommand(
             name: "explain", arguments: "CUSTOMER NAME",
-            summary: "why a customer is or is not in a segment or tier: every value the rule read"
+            summary: "why a customer is or is not in a segment, tier or offer: every value the rule read"
         ) { console, argument in
             let parts = argument.split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ConsoleError("usage: .explain CUSTOMER NAME") }
-            return try console.explain(customer: parts[0], subject: parts[1].trimmingCharacters(in: .whitespaces))
+            return try await console.explain(
+                customer: parts[0], subject: parts[1].trimmingCharacters(in: .whitespaces))
         },
         ConsoleCommand(
             name: "simulate", arguments: "EVENT_JSON",
@@ -98,6 +99,7 @@ extension RuleConsole {
         for rule in book.earnRules { lines.append("earn \"\(rule.name)\" on \(rule.eventType)  \(rule.location)") }
         for tier in book.tiers { lines.append("tier \"\(tier.name)\"  \(tier.location)") }
         for handler in book.handlers { lines.append(handler.name) }
+        for offer in book.checkout.offers { lines.append("offer \"\(offer.name)\"  \(offer.location)") }
         return lines.isEmpty ? "no rules loaded" : lines.joined(separator: "\n")
     }
 

@@ -2,24 +2,23 @@ import LuaRuntime
 
 /// `.explain CUSTOMER NAME`: runs one condition with a recording customer view and shows every value it read.
 /// Each explainer answers for the names it knows and returns nil for others; checkout adds offers to the table.
-typealias Explainer = @Sendable (ConsoleSession, Customer, String, Instant) throws -> String?
+typealias Explainer = @Sendable (RuleConsole, Customer, String) async throws -> String?
 
 extension RuleConsole {
-    static let explainers: [Explainer] = [explainSegment, explainTier]
+    static let explainers: [Explainer] = [explainSegment, explainTier, explainOffer]
 
-    func explain(customer id: String, subject: String) throws -> String {
+    func explain(customer id: String, subject: String) async throws -> String {
         let customer = try customer(id)
         for explainer in Self.explainers {
-            if let explanation = try explainer(session, customer, subject, now) { return explanation }
+            if let explanation = try await explainer(self, customer, subject) { return explanation }
         }
         let book = session.book
         throw ConsoleError(
-            "no segment or tier named '\(subject)'\(Suggestion.didYouMean(subject, among: book.ruleNames))")
+            "no segment, tier or offer named '\(subject)'\(Suggestion.didYouMean(subject, among: book.ruleNames))")
     }
 
-    static func explainSegment(_ session: ConsoleSession, _ customer: Customer, _ name: String, _ now: Instant) throws
-        -> String?
-    {
+    static func explainSegment(_ console: RuleConsole, _ customer: Customer, _ name: String) throws -> String? {
+        let (session, now) = (console.session, console.now)
         guard let segment = session.book.segments.first(where: { $0.name == name }) else { return nil }
         let (result, reads) = try session.recording(segment.predicate, customer: customer, at: now)
         var lines = [
@@ -31,9 +30,8 @@ extension RuleConsole {
         return lines.joined(separator: "\n")
     }
 
-    static func explainTier(_ session: ConsoleSession, _ customer: Customer, _ name: String, _ now: Instant) throws
-        -> String?
-    {
+    static func explainTier(_ console: RuleConsole, _ customer: Customer, _ name: String) throws -> String? {
+        let (session, now) = (console.session, console.now)
         let book = session.book
         guard let tier = book.tiers.first(where: { $0.name == name }) else { return nil }
         var lines = ["tier \"\(name)\" for \"\(customer.id)\" at \(now)  \(tier.location)"]
@@ -60,13 +58,17 @@ extension RuleConsole {
 }
 
 extension ConsoleSession {
-    /// Calls `condition(c)` with a recording view of `customer`: its result and one line per value read.
-    func recording(_ condition: LuaFunction, customer: Customer, at now: Instant) throws -> (LuaValue, [String]) {
+    /// Calls `condition(c)` (`condition(c, cart)` with a cart) with a recording view of `customer`: its result and
+    /// one line per value read.
+    func recording(_ condition: LuaFunction, customer: Customer, at now: Instant, cart: Cart? = nil) throws
+        -> (LuaValue, [String])
+    {
         let lua = book.lua
         let view = CustomerView(customer: customer, now: now, tier: book.currentTier(of: customer), book: book)
         recorder.observations = []
         let result = try lua.call(condition) {
             $0.push(view, as: recordingType)
+            if let cart { $0.push(CartView(cart: cart), as: book.cartType) }
         } results: { results in
             (try? results.value(at: 1)) ?? .string(results.typeName(at: 1))
         }

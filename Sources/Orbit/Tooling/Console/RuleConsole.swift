@@ -116,7 +116,8 @@ public final class RuleConsole {
         customers = Dictionary(uniqueKeysWithValues: try await store.allCustomers().map { ($0.id, $0) })
         let book = session.book
         return "loaded \(book.files.count) file(s): \(book.segmentNames.count) segment(s), \(book.earnRuleNames.count) "
-            + "earning rule(s), \(book.tierNames.count) tier(s), \(book.handlerNames.count) handler(s)"
+            + "earning rule(s), \(book.tierNames.count) tier(s), \(book.handlerNames.count) handler(s), "
+            + "\(book.checkout.offers.count) offer(s)"
     }
 
     /// The customer with `id`, or an error naming the closest known id.

@@ -63,11 +63,12 @@ enum Expectations {
         },
         "rejected": { run, arguments in
             guard case .rejected(let reason)? = run.lastOutcome?.status else {
-                return "the last event was not rejected"
+                return "the last event or order was not rejected"
             }
             guard let part = arguments[safe: 0].stringValue else { return nil }
             return reason.contains(part) ? nil : "rejected for another reason: \(reason)"
         },
+        "quote": QuoteExpectation.check,
     ]
 
     static func text(_ arguments: [LuaValue], _ position: Int, _ what: String) throws -> String {

@@ -1,6 +1,6 @@
-/// The Lua side of rule tests: `test`, `given`, `at`, `event` and `expect` record steps for the host, which runs
-/// them against a fresh engine after the test body returned. Loaded as internal code, so every step is recorded
-/// with the test file's own line.
+/// The Lua side of rule tests: `test`, `given`, `at`, `event`, `order`, `refund` and `expect` record steps for the
+/// host, which runs them against a fresh engine after the test body returned. Loaded as internal code, so every step
+/// is recorded with the test file's own line.
 enum TestPrelude {
     static let chunkName = "[orbit test]"
 
@@ -26,6 +26,12 @@ enum TestPrelude {
 
         function at(instant) record("at", instant) end
         function event(fields) record("event", fields) end
+        function order(fields) record("order", fields) end
+        function refund(fields) record("refund", fields) end
+        function issued_coupon(offer)
+          if type(offer) ~= "string" then error("issued_coupon needs an offer name: issued_coupon(\"win-back\")", 2) end
+          return { issued_coupon = offer }
+        end
 
         local known = {}
         expect = {}

@@ -12,8 +12,11 @@ final class TestRun {
     private let sources: RuleSources
     private let logger: Logger
     private var engine: Engine?
-    private(set) var lastOutcome: IngestOutcome?
+    /// The last event's outcome; nil after an order (a refused order is a rejected outcome).
+    var lastOutcome: IngestOutcome?
     private var events = 0
+    /// Refunds so far, for refund ids.
+    var refunds = 0
     private var givens = 0
 
     init(sources: RuleSources, logger: Logger) {
@@ -64,6 +67,10 @@ final class TestRun {
                 return "event rejected: \(reason)"
             }
             return nil
+        case "order":
+            return try await order(step.arguments.first ?? .nil, next: next)
+        case "refund":
+            return try await refund(step.arguments.first ?? .nil, next: next)
         default:
             let name = String(step.kind.dropFirst("expect.".count))
             guard let expectation = Expectations.table[name] else { throw TestFailure("unknown step \(step.kind)") }
@@ -84,7 +91,10 @@ final class TestRun {
     }
 
     func lastEffects() throws -> [AppliedEffect] {
-        guard let lastOutcome else { throw TestFailure("no event yet: expect.effect checks the last event's effects") }
+        guard let lastOutcome else {
+            throw TestFailure(
+                "no event since the test began or the last order: expect.effect checks an event's effects")
+        }
         return lastOutcome.effects
     }
 

@@ -1,12 +1,13 @@
-import Orbit
-
-/// A quote as a readable table, for `--explain`.
-struct QuoteTable {
+/// A quote as a readable table: the priced lines, the offers applied, every offer not applied with its reason, and
+/// the totals (`orbit quote --explain`, the REPL's `.quote`).
+public struct QuoteTable {
     let quote: Quote
 
-    init(_ quote: Quote) { self.quote = quote }
+    /// A table of `quote`.
+    public init(_ quote: Quote) { self.quote = quote }
 
-    var text: String {
+    /// The table, one line per row, ending with a newline.
+    public var text: String {
         var out = "Quote for \(quote.customerID) at \(quote.at) (\(quote.currency))\n"
         out += row(["#", "sku", "qty", "price", "total", "discount", "net"]) + "\n"
         for line in quote.lines {

@@ -10,6 +10,19 @@ final class CheckoutRules {
     /// The filters of offers' discount plans, each once: a quote totals each filter once for all its offers.
     private var filterSlots: [LineFilter: Int] = [:]
     var filterSlotCount: Int { filterSlots.count }
+    /// Whether pricing a cart may run Lua: an offer with a function or a segment, or rules that react to purchases
+    /// (points to earn). Set by the rule book once every file is loaded.
+    private(set) var callsLua = true
+
+    /// Notes whether pricing runs Lua, once every file is loaded.
+    func finishLoading(purchasesRunRules: Bool) {
+        callsLua =
+            purchasesRunRules
+            || offers.contains { offer in
+                if case .computed = offer.discount { return true }
+                return offer.eligibility.function != nil || offer.eligibility.segment != nil
+            }
+    }
     /// Every discount rule's filter categories, for `orbit check`.
     var offerNames: [String] { offers.map(\.name) }
 

@@ -63,6 +63,13 @@ struct QuoteEvaluator {
         guard request.points >= 0 else {
             throw CheckoutError.invalidRequest("points to pay with must be 0 or more, got \(request.points)")
         }
+        // Every Lua call made while pricing this cart gets a budget that grows with the cart.
+        let lua = book.lua
+        let limits = lua.limits
+        if book.checkout.callsLua {
+            lua.limits.instructions = limits.instructions + cart.lines.count * Self.instructionsPerLine
+        }
+        defer { if book.checkout.callsLua { lua.limits = limits } }
         var calculator = DiscountCalculator(cart: cart, filterSlots: book.checkout.filterSlotCount)
         var session = LuaSession(book: book, customer: customer, now: now, cart: cart)
         var rejections: [OfferRejection] = []
@@ -611,10 +618,6 @@ struct LuaSession {
     }
 
     private func call<T>(_ offer: OfferRule, _ function: String, _ body: () throws -> T) throws -> T {
-        let lua = book.lua
-        let limits = lua.limits
-        lua.limits.instructions = limits.instructions + cart.lines.count * QuoteEvaluator.instructionsPerLine
-        defer { lua.limits = limits }
         do {
             return try body()
         } catch let error as LuaError {

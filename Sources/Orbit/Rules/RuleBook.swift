@@ -56,6 +56,7 @@ public final class RuleBook {
             files.append(name)
         }
         try checkout.validate(segments: segmentNames, tiers: tierNames)
+        checkout.finishLoading(purchasesRunRules: handlesEvents(of: "purchase"))
     }
 
     /// Names of the segments, in definition order.

@@ -100,8 +100,10 @@ struct Replay: AsyncParsableCommand {
         _ batch: [(line: Int, event: Event)], file: String, into engine: Engine, clock: ManualClock,
         summary: inout ReplaySummary
     ) async throws -> Bool {
-        guard let last = batch.last else { return false }
-        clock.advance(to: last.event.at)
+        // The latest instant of the batch, not its last event's: files ordered by customer go back in time between
+        // customers, and the replay ends at the latest instant it saw, whatever the batch size.
+        guard let latest = batch.lazy.map(\.event.at).max() else { return false }
+        clock.advance(to: latest)
         let outcomes = try await engine.ingest(batch.map(\.event))
         var rejected = false
         for (item, outcome) in zip(batch, outcomes) {

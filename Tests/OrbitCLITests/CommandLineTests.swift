@@ -83,6 +83,23 @@ struct ReplayCommandTests {
     static let rules = "examples/loyalty/rules"
     static let walkthrough = "examples/loyalty/events/walkthrough.ndjson"
 
+    @Test("a file ordered by customer, not time, gives the same result whatever the batch size")
+    func batchSizeDoesNotMatter() throws {
+        func summary(batchSize: Int) throws -> [String: Any] {
+            let result = try OrbitBinary.run([
+                "replay", "--json", "--in-memory", "--rules", Self.rules, "--batch-size", "\(batchSize)",
+                "--mapping", "examples/loyalty/data/cdnow-sample.mapping.json", "examples/loyalty/data/CDNOW_sample.txt",
+            ])
+            var fields = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            for key in ["elapsed_seconds", "events_per_second", "peak_memory_bytes"] { fields[key] = nil }
+            return fields
+        }
+        let small = try summary(batchSize: 7)
+        let large = try summary(batchSize: 5_000)
+        #expect(NSDictionary(dictionary: small).isEqual(to: large))
+        #expect(small["lapses"] as? Int ?? 0 > 0)
+    }
+
     @Test("the walkthrough replays as its README says; a second replay applies nothing")
     func walkthrough() throws {
         let directory = try TemporaryDirectory()

@@ -66,7 +66,22 @@ struct PointsMultiplier {
 struct MatchedLines {
     var count: Int
     var total: Int64
-    var mask: [Bool]
+    /// Which lines, as bits for the first 64 lines (no allocation for the usual cart) and a list beyond.
+    private var bits: UInt64 = 0
+    private var beyond: [Int] = []
+
+    init(count: Int = 0, total: Int64 = 0) {
+        self.count = count
+        self.total = total
+    }
+
+    mutating func insert(_ line: Int) {
+        if line < 64 { bits |= 1 << UInt64(line) } else { beyond.append(line) }
+    }
+
+    func contains(_ line: Int) -> Bool {
+        line < 64 ? bits & (1 << UInt64(line)) != 0 : beyond.contains(line)
+    }
 }
 
 /// A single percent or amount off a filter: what most declared offers are, computed from the filter's matched total
@@ -137,11 +152,11 @@ struct DiscountCalculator {
     }
 
     func matched(_ filter: LineFilter) -> MatchedLines {
-        var result = MatchedLines(count: 0, total: 0, mask: Array(repeating: false, count: lineTotals.count))
+        var result = MatchedLines()
         for index in cart.lines.indices where filter.matches(cart.lines[index]) {
             result.count += 1
             result.total += lineTotals[index]
-            result.mask[index] = true
+            result.insert(index)
         }
         return result
     }
@@ -230,7 +245,7 @@ struct DiscountCalculator {
 
     /// `amount` spread over `lines`, in proportion to their totals.
     func spread(_ amount: Int64, over lines: MatchedLines) -> [Int64] {
-        Self.spread(amount, weights: lineTotals) { lines.mask[$0] }
+        Self.spread(amount, weights: lineTotals) { lines.contains($0) }
     }
 
     /// `amount` split over the lines whose weight is 0 or more, in proportion to the weights, summing exactly to

@@ -73,7 +73,9 @@ struct QuoteEvaluator {
         var calculator = DiscountCalculator(cart: cart, filterSlots: book.checkout.filterSlotCount)
         var session = LuaSession(book: book, customer: customer, now: now, cart: cart)
         var rejections: [OfferRejection] = []
+        rejections.reserveCapacity(book.checkout.offers.count + 1)
         var candidates: [Candidate] = []
+        candidates.reserveCapacity(book.checkout.offers.count + 1)
         let (coupons, couponRejections) = couponsByOffer()
         for offer in book.checkout.offers {
             do {
@@ -418,6 +420,7 @@ struct QuoteEvaluator {
         for winner in winners {
             let amounts = winner.lineAmounts ?? []
             var lines: [LineDiscount] = []
+            lines.reserveCapacity(amounts.count { $0 > 0 })
             for (index, amount) in amounts.enumerated() where amount > 0 {
                 remaining[index] -= amount
                 lines.append(LineDiscount(line: index + 1, amount: amount))

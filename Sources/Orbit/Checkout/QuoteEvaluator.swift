@@ -26,9 +26,9 @@ struct QuoteEvaluator {
     /// fails where a small one passes.
     static let instructionsPerLine = 50_000
 
-    /// An offer that passed every check, with what it would take off. A class: stacking adjusts candidates in
-    /// place, and quotes pass many of them around.
-    private final class Candidate {
+    /// An offer that passed every check, with what it would take off. Stacking adjusts candidates in place, in the
+    /// one array they live in.
+    private struct Candidate {
         let offer: OfferRule
         var total: Int64
         /// Per line; nil while the offer's plan can still work them out from `total`.
@@ -98,10 +98,10 @@ struct QuoteEvaluator {
             case .failure(let rejection): rejections.append(rejection)
             }
         }
-        let winners = resolveStacking(candidates, calculator: calculator, rejections: &rejections)
-        if !winners.contains(where: { $0.offer.name == ReferralProgramme.offerName }) { referrer = nil }
+        let winners = resolveStacking(&candidates, calculator: calculator, rejections: &rejections)
+        if !winners.contains(where: { candidates[$0].offer.name == ReferralProgramme.offerName }) { referrer = nil }
         return try finish(
-            winners, rejections: rejections, couponRejections: couponRejections, referrer: referrer,
+            winners.map { candidates[$0] }, rejections: rejections, couponRejections: couponRejections, referrer: referrer,
             calculator: calculator, forCommit: forCommit)
     }
 
@@ -146,7 +146,7 @@ struct QuoteEvaluator {
             guard left > 0 else { return .failure(reject(offer, .budgetSpent, .text("budget of \(money(budget)) spent"))) }
             remainingBudget = left
         }
-        let candidate: Candidate
+        var candidate: Candidate
         if let plan = offer.plan {
             let matched = calculator.matched(plan.filter, slot: offer.filterSlot)
             switch plan.discount(matched: matched, currency: request.cart.currency) {
@@ -303,8 +303,8 @@ struct QuoteEvaluator {
     /// far as the lines can take it: together, offers never take a line below zero) and the larger saving wins (the
     /// stackable offers on a tie). Returns the winners with their line amounts fitted.
     private func resolveStacking(
-        _ candidates: [Candidate], calculator: DiscountCalculator, rejections: inout [OfferRejection]
-    ) -> [Candidate] {
+        _ candidates: inout [Candidate], calculator: DiscountCalculator, rejections: inout [OfferRejection]
+    ) -> [Int] {
         var bestOfGroup: [String: Int] = [:]
         for (index, candidate) in candidates.enumerated() {
             guard case .group(let group) = candidate.offer.stacking else { continue }
@@ -335,35 +335,39 @@ struct QuoteEvaluator {
             }
         }
         var room = calculator.lineTotals
-        var fitted: [Candidate] = []
-        fitted.reserveCapacity(stackable.count)
+        // The stackable offers as they would apply, before deciding: fitted in place, under what is left of each line.
+        let proposed = stackable.map { candidates[$0].total }
         var stacked: Int64 = 0
         for index in stackable {
-            let candidate = candidates[index]
-            let amounts = Self.fit(lines(of: candidate, calculator: calculator), into: &room)
+            let amounts = Self.fit(lines(of: candidates[index], calculator: calculator), into: &room)
             let total = amounts.reduce(0, +)
-            if total < candidate.total {
-                candidate.note = candidate.note ?? "reduced: other offers already took its lines to zero"
+            if total < candidates[index].total {
+                candidates[index].note = candidates[index].note ?? "reduced: other offers already took its lines to zero"
             }
-            candidate.lineAmounts = amounts
-            candidate.total = total
+            candidates[index].lineAmounts = amounts
+            candidates[index].total = total
             stacked += total
-            fitted.append(candidate)
         }
         if let best = exclusive, candidates[best].total > stacked {
             let winner = candidates[best]
-            for index in stackable + exclusives where index != best {
-                let candidate = candidates[index]
-                let isExclusive = candidate.offer.stacking == .exclusive
+            for (position, index) in stackable.enumerated() {
                 rejections.append(
                     reject(
-                        candidate.offer, .beatenByExclusive,
+                        candidates[index].offer, .beatenByExclusive,
                         .beatenByExclusive(
-                            winner: winner.offer.name, saves: money(winner.total), stacked: isExclusive ? nil : money(stacked),
-                            this: money(candidate.total))))
+                            winner: winner.offer.name, saves: money(winner.total), stacked: money(stacked),
+                            this: money(proposed[position]))))
             }
-            winner.lineAmounts = lines(of: winner, calculator: calculator)
-            return [winner]
+            for index in exclusives where index != best {
+                rejections.append(
+                    reject(
+                        candidates[index].offer, .beatenByExclusive,
+                        .beatenByExclusive(
+                            winner: winner.offer.name, saves: money(winner.total), stacked: nil,
+                            this: money(candidates[index].total))))
+            }
+            candidates[best].lineAmounts = lines(of: winner, calculator: calculator)
+            return [best]
         }
         for index in exclusives {
             rejections.append(
@@ -371,7 +375,7 @@ struct QuoteEvaluator {
                     candidates[index].offer, .stackedOffersSaveMore,
                     .stackedSaveMore(this: money(candidates[index].total), stacked: money(stacked))))
         }
-        return fitted
+        return stackable
     }
 
     /// Line amounts capped by what is left of each line (`room`, updated); what a full line cannot take goes to the

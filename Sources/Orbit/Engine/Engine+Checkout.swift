@@ -91,10 +91,9 @@ extension Engine {
                     to: &customer, context: &context, depth: 0)
             }
             if let referrer = quote.referrer, customer.referrer == nil { customer.referrer = referrer }
-            let extra = quote.applied.filter { $0.extraPoints > 0 }.map {
-                ProposedEffect(effect: .awardPoints($0.extraPoints, expiresAt: nil), rule: "offer '\($0.offer)'", file: "checkout", line: nil)
+            for offer in quote.applied where offer.extraPoints > 0 {
+                self.award(offer.extraPoints, expiresAt: nil, rule: "offer '\(offer.offer)'", to: &customer, context: &context)
             }
-            try self.applyEffects(extra, to: &customer, context: &context, depth: 0)
         }
         let earned = result.commit.ledger.filter { $0.kind == .earn }.reduce(0) { $0 + $1.points }
         result.commit.claims = evaluation.claims
@@ -193,11 +192,9 @@ extension Engine {
         guard !due.isEmpty else { return }
         customer.pendingReferralRewards.removeAll { $0.dueAt <= instant }
         for reward in due {
-            let effect = ProposedEffect(
-                effect: .awardPoints(reward.points, expiresAt: reward.expiresAfterDays.map { reward.dueAt.adding(days: $0) }),
-                rule: "referral", file: "referral", line: nil)
-            // Awarding points cannot fail; a thrown error here would be a bug in the engine.
-            try? applyEffects([effect], to: &customer, context: &context, depth: Self.maximumEmitDepth)
+            award(
+                reward.points, expiresAt: reward.expiresAfterDays.map { reward.dueAt.adding(days: $0) }, rule: "referral",
+                to: &customer, context: &context)
         }
     }
 

@@ -335,15 +335,7 @@ public actor Engine {
             let id = customer.id
             switch item.effect {
             case .awardPoints(let points, let expiresAt):
-                let entryID = context.nextID()
-                context.ledger.append(
-                    PointsEntry(
-                        id: entryID, customerID: id, kind: .earn, points: points, at: context.at, expiresAt: expiresAt,
-                        rule: item.rule, eventID: context.eventID, reason: item.rule))
-                customer.wallet.add(PointsBatch(entryID: entryID, remaining: points, expiresAt: expiresAt))
-                customer.pointsEarned += points
-                context.notify(.pointsAwarded(customerID: id, points: points, rule: item.rule))
-                context.applied.append(AppliedEffect(rule: item.rule, kind: "award", detail: "\(points) points"))
+                award(points, expiresAt: expiresAt, rule: item.rule, to: &customer, context: &context)
             case .deductPoints(let points):
                 guard customer.wallet.spend(points) else {
                     context.applied.append(
@@ -401,6 +393,21 @@ public actor Engine {
                 try applyEffects(effects, to: &customer, context: &context, depth: depth + 1)
             }
         }
+    }
+
+    /// Adds an earning batch of `points` to the customer's wallet and the ledger.
+    func award(
+        _ points: Int64, expiresAt: Instant?, rule: String, to customer: inout Customer, context: inout ApplyContext
+    ) {
+        let entryID = context.nextID()
+        context.ledger.append(
+            PointsEntry(
+                id: entryID, customerID: customer.id, kind: .earn, points: points, at: context.at, expiresAt: expiresAt,
+                rule: rule, eventID: context.eventID, reason: rule))
+        customer.wallet.add(PointsBatch(entryID: entryID, remaining: points, expiresAt: expiresAt))
+        customer.pointsEarned += points
+        context.notify(.pointsAwarded(customerID: customer.id, points: points, rule: rule))
+        context.applied.append(AppliedEffect(rule: rule, kind: "award", detail: "\(points) points"))
     }
 
     /// Re-evaluates tier and segments and completes the commit.

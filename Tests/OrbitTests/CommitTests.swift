@@ -292,4 +292,22 @@ struct CommitTests {
         #expect(quote.pointsValue == 100)
         #expect(quote.pointsToRedeem == 1000)
     }
+
+    @Test("a points multiplier adds points on the share of the order it covers, quoted and then committed")
+    func pointsMultiplier() async throws {
+        let fixture = try EngineFixture([
+            "rules/loyalty.lua": Self.loyalty,
+            "rules/offers.lua": #"offer "double-outdoor" { discount = points_multiplier(2, { category = "outdoor" }) }"#,
+        ])
+        let basket = request("anna", cart(("TENT", "outdoor", 1, 5000), ("MUG", "kitchen", 1, 5000)))
+        let quote = try await fixture.engine.quote(basket)
+        // 100 points for 100 EUR; the outdoor half earns them twice: 50 more.
+        #expect(quote.pointsToEarn == 150)
+        #expect(quote.applied("double-outdoor")?.extraPoints == 50)
+        #expect(quote.discount == 0)
+        let receipt = try await fixture.engine.commit(orderID: "o-1", basket)
+        #expect(receipt.pointsEarned == 150)
+        #expect(try await fixture.engine.customer("anna")?.pointsBalance == 150)
+        #expect(await fixture.store.ledger(customerID: "anna").compactMap(\.rule).sorted() == ["offer 'double-outdoor'", "points-per-euro"])
+    }
 }

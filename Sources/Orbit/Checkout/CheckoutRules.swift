@@ -39,10 +39,7 @@ final class CheckoutRules {
             stack.push(function: "pay_with_points") { [weak book] stack in
                 try book?.checkout.definePointsPayment(&stack)
             }
-            stack.push(function: "suggest") { stack in
-                guard case .map(let table) = try stack.value(at: 2) else { return }
-                stack.push(Suggestion.didYouMean(try stack.string(at: 1), among: table.keys.compactMap(\.stringValue)))
-            }
+            stack.push(function: "suggest", Suggestion.preludeFunction)
         } results: { results in
             try (1...(formNames.count + discountNames.count)).map { try results.function(at: $0) }
         }
@@ -54,14 +51,9 @@ final class CheckoutRules {
 
     // MARK: Definers (called by the prelude with checked shapes)
 
-    private func location(_ stack: borrowing LuaStack) -> RuleLocation {
-        let caller = stack.callerLocation
-        return RuleLocation(file: caller?.chunk ?? "?", line: caller?.line ?? 0)
-    }
-
     private func defineOffer(_ stack: inout LuaStack) throws {
         let name = try stack.string(at: 1)
-        let location = location(stack)
+        let location = RuleLocation(caller: stack)
         if let first = offers.first(where: { $0.name == name }) {
             throw DefinitionError("offer '\(name)' is defined twice (first at \(first.location))")
         }
@@ -121,7 +113,7 @@ final class CheckoutRules {
 
     private func defineCoupon(_ stack: inout LuaStack) throws {
         let code = try stack.string(at: 1)
-        let location = location(stack)
+        let location = RuleLocation(caller: stack)
         if let first = declaredCoupons[code] {
             throw DefinitionError("coupon '\(code)' is defined twice (first at \(first.location))")
         }
@@ -141,7 +133,7 @@ final class CheckoutRules {
     }
 
     private func defineReferral(_ stack: inout LuaStack) throws {
-        let location = location(stack)
+        let location = RuleLocation(caller: stack)
         if let first = referral {
             throw DefinitionError("the referral programme is defined twice (first at \(first.location))")
         }
@@ -158,7 +150,7 @@ final class CheckoutRules {
     }
 
     private func definePointsPayment(_ stack: inout LuaStack) throws {
-        let location = location(stack)
+        let location = RuleLocation(caller: stack)
         if let first = pointsPayment {
             throw DefinitionError("pay_with_points is defined twice (first at \(first.location))")
         }

@@ -237,17 +237,6 @@ extension Engine {
 /// Referral codes: one per customer, derived from the id so that replays make the same codes.
 enum ReferralCode {
     static func make(for customerID: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "referral\u{0}\(customerID)".utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        let alphabet = Array("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
-        var code = "REF-"
-        for _ in 0..<8 {
-            code.append(alphabet[Int(hash % UInt64(alphabet.count))])
-            hash /= UInt64(alphabet.count)
-        }
-        return code
+        "REF-" + StableHash.code("referral\u{0}\(customerID)", alphabet: Array("23456789ABCDEFGHJKMNPQRSTUVWXYZ"), length: 8)
     }
 }

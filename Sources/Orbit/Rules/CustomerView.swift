@@ -104,11 +104,7 @@ enum Bucketing {
         guard total > 0 else {
             throw LuaArgumentError(function: "bucket", position: 2, problem: "weights must add up to more than 0")
         }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (experiment + "\u{0}" + customerID).utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
+        let hash = StableHash.fnv1a(experiment + "\u{0}" + customerID)
         var point = Int64(hash % UInt64(total))
         for bucket in buckets {
             if point < bucket.weight { return bucket.name }

@@ -82,12 +82,7 @@ public final class RuleBook {
             stack.push(function: "earn") { [weak self] stack in try self?.defineEarnRule(&stack) }
             stack.push(function: "tiers") { [weak self] stack in try self?.defineTier(&stack) }
             stack.push(function: "on") { [weak self] stack in try self?.defineHandler(&stack) }
-            stack.push(function: "suggest") { stack in
-                let allowed = try stack.value(at: 2)
-                guard case .map(let table) = allowed else { return }
-                let names = table.keys.compactMap(\.stringValue)
-                stack.push(Suggestion.didYouMean(try stack.string(at: 1), among: names))
-            }
+            stack.push(function: "suggest", Suggestion.preludeFunction)
         } results: { results in
             try (1...4).map { try results.function(at: $0) }
         }
@@ -100,14 +95,9 @@ public final class RuleBook {
         }
     }
 
-    private func location(_ stack: borrowing LuaStack) -> RuleLocation {
-        let caller = stack.callerLocation
-        return RuleLocation(file: caller?.chunk ?? "?", line: caller?.line ?? 0)
-    }
-
     private func defineSegment(_ stack: inout LuaStack) throws {
         let name = try stack.string(at: 1)
-        let location = location(stack)
+        let location = RuleLocation(caller: stack)
         if let first = segments.first(where: { $0.name == name }) {
             throw DefinitionError("segment '\(name)' is defined twice (first at \(first.location))")
         }
@@ -119,7 +109,7 @@ public final class RuleBook {
 
     private func defineEarnRule(_ stack: inout LuaStack) throws {
         let name = try stack.string(at: 1)
-        let location = location(stack)
+        let location = RuleLocation(caller: stack)
         if let first = earnRules.first(where: { $0.name == name }) {
             throw DefinitionError("earn '\(name)' is defined twice (first at \(first.location))")
         }
@@ -134,7 +124,7 @@ public final class RuleBook {
 
     private func defineTier(_ stack: inout LuaStack) throws {
         let position = try stack.integer(at: 1)
-        let location = location(stack)
+        let location = RuleLocation(caller: stack)
         if position == 1, let first = tiers.first {
             throw DefinitionError("tiers are defined twice (first at \(first.location))")
         }
@@ -155,7 +145,7 @@ public final class RuleBook {
     private func defineHandler(_ stack: inout LuaStack) throws {
         let handler = EventHandler(
             eventType: try stack.string(at: 1), inactiveDays: stack.isNil(at: 3) ? nil : Int(try stack.integer(at: 3)),
-            function: try stack.function(at: 2), location: location(stack))
+            function: try stack.function(at: 2), location: RuleLocation(caller: stack))
         handlers.append(handler)
         if handler.eventType == "inactive" {
             inactiveHandlers = handlers.filter { $0.eventType == "inactive" }

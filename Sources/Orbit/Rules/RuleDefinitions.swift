@@ -5,6 +5,18 @@ public struct RuleLocation: Hashable, Sendable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var description: String { "\(file):\(line)" }
+
+    /// Where the rule that called a definer is: the first frame outside Orbit's own preludes.
+    init(caller stack: borrowing LuaStack) {
+        let caller = stack.callerLocation
+        file = caller?.chunk ?? "?"
+        line = caller?.line ?? 0
+    }
+
+    init(file: String, line: Int) {
+        self.file = file
+        self.line = line
+    }
 }
 
 /// `segment "vip" { description = …, when = function(c) … end }`

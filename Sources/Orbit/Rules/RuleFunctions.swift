@@ -18,17 +18,9 @@ final class RuleEvaluation {
     func couponCode(for offer: String) -> String {
         let prefix = String(offer.uppercased().unicodeScalars.filter { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
             .prefix(6).map(Character.init))
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "\(customerID)\u{0}\(now.millisecondsSinceEpoch)\u{0}\(rule)\u{0}\(effects.count)".utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-        var code = ""
-        for _ in 0..<10 {
-            code.append(alphabet[Int(hash & 31)])
-            hash >>= 5
-        }
+        let code = StableHash.code(
+            "\(customerID)\u{0}\(now.millisecondsSinceEpoch)\u{0}\(rule)\u{0}\(effects.count)",
+            alphabet: Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ"), length: 10)
         return (prefix.isEmpty ? "C" : prefix) + "-" + code
     }
 
@@ -188,6 +180,12 @@ enum RuleFunctions {
 
 /// "did you mean" hints for names a marketer mistyped.
 enum Suggestion {
+    /// `suggest(name, allowed)` for the preludes: the hint for `name` among the keys of the table `allowed`.
+    static func preludeFunction(_ stack: inout LuaStack) throws {
+        guard case .map(let table) = try stack.value(at: 2) else { return }
+        stack.push(didYouMean(try stack.string(at: 1), among: table.keys.compactMap(\.stringValue)))
+    }
+
     /// ` (did you mean 'when'?)`, or an empty string when nothing is close.
     static func didYouMean(_ name: String, among candidates: [String]) -> String {
         let scored = candidates.map { ($0, distance(name, $0)) }.filter { $0.1 <= max(2, name.count / 3) }

@@ -92,7 +92,7 @@ struct PreparedBatch: Sendable {
             sql: """
                 INSERT INTO customers (id, tier, last_event_at, is_forgotten, data) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET tier = excluded.tier, last_event_at = excluded.last_event_at,
-                    is_forgotten = excluded.is_forgotten, data = excluded.data
+                    is_forgotten = excluded.is_forgotten, data = excluded.data, version = version + 1
                 """)
         let insertLedger = try BulkStatement(
             db,

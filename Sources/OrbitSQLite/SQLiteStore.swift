@@ -142,7 +142,9 @@ public final class SQLiteStore: Store {
         guard !commits.isEmpty else { return }
         let batch = try PreparedBatch(commits)
         let checkout = try CheckoutRows(commits)
+        let versions = CustomerVersionCheck(commits)
         try await write("apply \(commits.count) commits") { db in
+            try versions.check(db)
             try batch.write(db)
             try checkout.write(db)
         }
@@ -238,7 +240,7 @@ public final class SQLiteStore: Store {
             let forgotten = try Self.decodeCustomer(data, decoder: JSONDecoder()).forgotten()
             let encoded = try Self.encodeCustomer(forgotten, encoder: StreamingJSONEncoder())
             try db.execute(
-                sql: "UPDATE customers SET data = ?, tier = ?, is_forgotten = 1 WHERE id = ?",
+                sql: "UPDATE customers SET data = ?, tier = ?, is_forgotten = 1, version = version + 1 WHERE id = ?",
                 arguments: [encoded, forgotten.tier, key]
             )
             try db.execute(sql: "UPDATE outbox SET data = '{}' WHERE customer_id = ?", arguments: [key])
@@ -277,7 +279,7 @@ public final class SQLiteStore: Store {
 
     // MARK: - Beyond the protocol
 
-    /// The schema migrations applied to this database, in order (`["v1-initial", "v2-checkout", "v3-analytics"]` today).
+    /// The schema migrations applied to this database, in order (`["v1-initial", …, "v4-customer-versions"]` today).
     public func schemaVersions() async throws -> [String] {
         let migrator = Schema.migrator
         return try await read("read schema versions") { db in
@@ -339,6 +341,8 @@ public final class SQLiteStore: Store {
         } catch let error as StoreError {
             throw error
         } catch let error as UsageLimitExceeded {
+            throw error
+        } catch let error as StaleCustomer {
             throw error
         } catch {
             throw StoreError("cannot \(what) in \(location): \(Self.describe(error))")

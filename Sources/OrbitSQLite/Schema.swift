@@ -15,7 +15,7 @@ import GRDB
 ///   insert would cost replay throughput for nothing.
 enum Schema {
     /// The migration identifiers, in order.
-    static let versions = ["v1-initial", "v2-checkout", "v3-analytics"]
+    static let versions = ["v1-initial", "v2-checkout", "v3-analytics", "v4-customer-versions"]
 
     /// The migrator for the schema.
     static var migrator: DatabaseMigrator {
@@ -147,6 +147,11 @@ enum Schema {
             )
         }
         migrator.registerMigration("v3-analytics", migrate: AnalyticsSchema.migrate)
+        migrator.registerMigration("v4-customer-versions") { db in
+            // Grows by one each time a batch writes the customer: engines in other processes compare it with the
+            // version they read, so that none writes back a customer it holds in an outdated state.
+            try db.execute(sql: "ALTER TABLE customers ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

@@ -98,4 +98,41 @@ struct CheckoutConcurrencyTests {
             #expect(results.sorted() == ["new=false", "new=true"])
         }
     }
+
+    @Test("two engines on one file never spend the same points twice nor lose an order: a stale engine reloads")
+    func pointsAcrossEngines() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            let clock = ManualClock(Instant(iso8601: "2026-11-27T10:00:00Z")!)
+            let rules = """
+                earn "welcome" { on = "signup", points = 500 }
+                pay_with_points { points = 100, worth = eur(1), max_percent = 100 }
+                """
+            let engines = try (0..<2).map { _ in
+                Engine(
+                    rules: try RuleBook(sources: [("rules/p.lua", rules)], logger: logger),
+                    store: try SQLiteStore(path: path), clock: clock, logger: logger)
+            }
+            _ = try await engines[0].ingest(Event(id: "s-1", type: "signup", customerID: "anna", at: clock.now()))
+            let basket = CheckoutRequest(
+                customerID: "anna", cart: Cart(currency: .eur, lines: [LineItem(sku: "A", quantity: 1, price: 2000)]),
+                points: 400)
+            // The second engine loads anna with 500 points, then the first spends 400 of them.
+            #expect(try await engines[1].quote(basket).pointsToRedeem == 400)
+            let first = try await engines[0].commit(orderID: "o-1", basket)
+            let second = try await engines[1].commit(orderID: "o-2", basket)
+            #expect(first.pointsRedeemed == 400)
+            #expect(second.pointsRedeemed == 100)
+            let stored = try #require(try await SQLiteStore(path: path).customer("anna"))
+            #expect(stored.orderCount == 2)
+            #expect(stored.pointsBalance == 0)
+            // A customer forgotten by another process is not written back with its personal data.
+            _ = try await engines[0].ingest(
+                Event(id: "c-1", type: "profile", customerID: "ben", at: clock.now(), data: ["attributes": .object(["city": .string("Berlin")])]))
+            #expect(try await SQLiteStore(path: path).forget(customerID: "ben"))
+            _ = try await engines[0].ingest(Event(id: "v-1", type: "visit", customerID: "ben", at: clock.now()))
+            #expect(try await SQLiteStore(path: path).customer("ben")?.attributes.isEmpty == true)
+        }
+    }
 }

@@ -142,14 +142,14 @@ struct SQLiteStoreTests {
             let path = databasePath(in: directory)
             do {
                 let store = try SQLiteStore(path: path)
-                #expect(try await store.schemaVersions() == ["v1-initial", "v2-checkout", "v3-analytics"])
+                #expect(try await store.schemaVersions() == ["v1-initial", "v2-checkout", "v3-analytics", "v4-customer-versions"])
                 try await store.apply(try sampleCommits())
             }
             // Opening again neither re-runs the migration (CREATE TABLE would fail) nor loses data.
             let again = try SQLiteStore(path: path)
             let concurrently = try SQLiteStore(path: path)
-            #expect(try await again.schemaVersions() == ["v1-initial", "v2-checkout", "v3-analytics"])
-            #expect(try await concurrently.schemaVersions() == ["v1-initial", "v2-checkout", "v3-analytics"])
+            #expect(try await again.schemaVersions() == ["v1-initial", "v2-checkout", "v3-analytics", "v4-customer-versions"])
+            #expect(try await concurrently.schemaVersions() == ["v1-initial", "v2-checkout", "v3-analytics", "v4-customer-versions"])
             #expect(try await again.totals().events == 7)
         }
     }

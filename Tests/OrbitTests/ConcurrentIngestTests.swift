@@ -24,6 +24,7 @@ final class YieldingStore: Store {
     func refund(_ refundID: String) async throws -> RefundRecord? { await base.refund(refundID) }
     func usage(keys: [String]?) async throws -> [String: Int64] { await base.usage(keys: keys) }
     func coupons() async throws -> [Coupon] { await base.coupons() }
+    func customerVersions() async throws -> [String: Int64] { await base.customerVersions() }
     func pointsMovements() async throws -> [PointsMovement] { await base.pointsMovements() }
     func segmentChanges() async throws -> [SegmentChange] { await base.segmentChanges() }
     func surveyResponses() async throws -> [SurveyResponse] { await base.surveyResponses() }

@@ -21,7 +21,9 @@ extension Engine {
         -> OrderReceipt
     {
         guard !orderID.isEmpty else { throw CheckoutError.invalidRequest("order id must not be empty") }
-        return try await serial.withLock { try await commitSerially(orderID: orderID, request, expectedTotal: expectedTotal) }
+        return try await serial.withLock {
+            try await retryingStale { try await commitSerially(orderID: orderID, request, expectedTotal: expectedTotal) }
+        }
     }
 
     /// `commit`, holding the engine's lock: nothing else reads or writes state in between.
@@ -37,6 +39,8 @@ extension Engine {
                 // Another process took a use or budget first: read the counters again and re-evaluate.
                 logger.info("checkout claim refused, re-evaluating", metadata: ["order": "\(orderID)", "key": "\(error.key)"])
                 checkoutState.usage.merge(try await store.usage(keys: nil)) { _, stored in stored }
+            } catch let error as StaleCustomer {
+                throw error
             } catch {
                 // Another process may have committed the same order id first: then that is the result.
                 if let existing = try await store.order(orderID) { return try receipt(of: existing, for: request) }
@@ -122,7 +126,9 @@ extension Engine {
     /// returns the first result.
     public func refund(orderID: String, refundID: String, lines: [RefundLine]? = nil) async throws -> RefundRecord {
         guard !refundID.isEmpty else { throw CheckoutError.invalidRequest("refund id must not be empty") }
-        return try await serial.withLock { try await refundSerially(orderID: orderID, refundID: refundID, lines: lines) }
+        return try await serial.withLock {
+            try await retryingStale { try await refundSerially(orderID: orderID, refundID: refundID, lines: lines) }
+        }
     }
 
     /// `refund`, holding the engine's lock.

@@ -24,6 +24,8 @@ public actor Engine {
     private var memberships: [String: Set<String>] = [:]
     /// Usage counters, coupons and referral codes the checkout reads.
     var checkoutState = CheckoutState()
+    /// The stored version of each customer as this engine last read or wrote it (see ``StaleCustomer``).
+    private var versions: [String: Int64] = [:]
     private var schedule = LapseSchedule()
     private var isLoaded = false
     /// Serialises everything that reads state, awaits the store and writes state back (see ``AsyncMutex``).
@@ -70,7 +72,7 @@ public actor Engine {
     ///
     /// Concurrent calls apply one after the other, in the order they reached the engine.
     public func ingest(_ events: [Event]) async throws -> [IngestOutcome] {
-        try await serial.withLock { try await ingestSerially(events) }
+        try await serial.withLock { try await retryingStale { try await ingestSerially(events) } }
     }
 
     private func ingestSerially(_ events: [Event]) async throws -> [IngestOutcome] {
@@ -104,12 +106,14 @@ public actor Engine {
     public func advance(to instant: Instant? = nil) async throws -> Int {
         let instant = instant ?? clock.now()
         return try await serial.withLock {
-            try await loadSerially()
-            var batch = Batch()
-            try runLapses(through: instant, into: &batch)
-            let count = batch.commits.count
-            try await commit(batch)
-            return count
+            try await retryingStale {
+                try await loadSerially()
+                var batch = Batch()
+                try runLapses(through: instant, into: &batch)
+                let count = batch.commits.count
+                try await commit(batch)
+                return count
+            }
         }
     }
 
@@ -177,6 +181,31 @@ public actor Engine {
         try await serial.withLock { try await loadSerially() }
     }
 
+    /// Runs `operation`; when the store says another process changed a customer this engine holds, reads the whole
+    /// state again and runs it once more (nothing of the refused batch was applied). The caller holds `serial`.
+    func retryingStale<T>(_ operation: () async throws -> T) async throws -> T {
+        for _ in 1..<3 {
+            do {
+                return try await operation()
+            } catch let error as StaleCustomer {
+                logger.info("state changed by another process, reloading", metadata: ["customer": "\(error.customerID)"])
+                reset()
+                try await loadSerially()
+            }
+        }
+        return try await operation()
+    }
+
+    /// Forgets the loaded state, so that the next load reads it from the store.
+    private func reset() {
+        isLoaded = false
+        customers = [:]
+        memberships = [:]
+        versions = [:]
+        schedule = LapseSchedule()
+        checkoutState = CheckoutState()
+    }
+
     /// Loads the store's state once; the caller holds `serial`.
     func loadSerially() async throws {
         guard !isLoaded else { return }
@@ -189,14 +218,21 @@ public actor Engine {
             if let code = customer.referralCode { checkoutState.referralCodes[code] = customer.id }
         }
         checkoutState.usage = try await store.usage(keys: nil)
+        versions = try await store.customerVersions()
         for coupon in try await store.coupons() { checkoutState.coupons[coupon.code] = coupon }
         isLoaded = true
     }
 
     func commit(_ batch: Batch) async throws {
         guard !batch.commits.isEmpty else { return }
+        // The first commit of each customer carries the version this engine's state of the customer came from.
+        var commits = batch.commits
+        var written = Set<String>()
+        for index in commits.indices where written.insert(commits[index].customerID).inserted {
+            commits[index].expectedVersion = versions[commits[index].customerID] ?? -1
+        }
         do {
-            try await store.apply(batch.commits)
+            try await store.apply(commits)
         } catch {
             // Nothing of the batch is in the store; the schedule may have moved past its lapses: rebuild it.
             schedule = LapseSchedule()
@@ -212,6 +248,7 @@ public actor Engine {
             for coupon in commit.coupons { checkoutState.coupons[coupon.code] = coupon }
             if let code = commit.customer.referralCode { checkoutState.referralCodes[code] = commit.customerID }
         }
+        for id in written { versions[id, default: -1] += 1 }
         customers.merge(batch.customers) { _, new in new }
         memberships.merge(batch.memberships) { _, new in new }
         outlet.publish(batch.notifications)

@@ -9,6 +9,7 @@ public actor MemoryStore: Store {
     private var orders: [String: OrderRecord] = [:]
     private var refunds: [String: RefundRecord] = [:]
     private var counters: [String: Int64] = [:]
+    private var versions: [String: Int64] = [:]
     private var issuedCoupons: [String: Coupon] = [:]
     private var segmentHistory: [SegmentChange] = []
     private var surveys: [SurveyResponse] = []
@@ -27,6 +28,11 @@ public actor MemoryStore: Store {
         for commit in commits where appliedEvents.contains(commit.eventID) || !seen.insert(commit.eventID).inserted {
             throw StoreError("event '\(commit.eventID)' was already applied")
         }
+        var checked = Set<String>()
+        for commit in commits {
+            guard let expected = commit.expectedVersion, checked.insert(commit.customerID).inserted else { continue }
+            if (versions[commit.customerID] ?? -1) != expected { throw StaleCustomer(customerID: commit.customerID) }
+        }
         var usage = counters
         for claim in commits.flatMap(\.claims) {
             let total = usage[claim.key, default: 0] + claim.amount
@@ -39,6 +45,7 @@ public actor MemoryStore: Store {
             }
         }
         counters = usage
+        for id in Set(commits.map(\.customerID)) { versions[id, default: -1] += 1 }
         for commit in commits {
             if let order = commit.order { orders[order.orderID] = order }
             if let refund = commit.refund { refunds[refund.refundID] = refund }
@@ -65,6 +72,7 @@ public actor MemoryStore: Store {
     public func forget(customerID: String) -> Bool {
         guard let customer = customers[customerID] else { return false }
         customers[customerID] = customer.forgotten()
+        versions[customerID, default: -1] += 1
         outbox[customerID] = outbox[customerID]?.map { $0.redacted() }
         return true
     }
@@ -79,6 +87,8 @@ public actor MemoryStore: Store {
     }
 
     public func coupons() -> [Coupon] { issuedCoupons.values.sorted { $0.code < $1.code } }
+
+    public func customerVersions() -> [String: Int64] { versions }
 
     public func totals() -> StoreTotals {
         var totals = StoreTotals(customers: customers.count, events: appliedEvents.count)

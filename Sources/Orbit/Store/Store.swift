@@ -24,6 +24,9 @@ public struct EventCommit: Hashable, Sendable {
     public var refund: RefundRecord?
     /// The score of a `survey` event, for NPS.
     public var surveyResponse: SurveyResponse?
+    /// The version of the customer's stored record this commit was computed from (`-1`: none stored yet); the store
+    /// refuses the batch with ``StaleCustomer`` when another process changed the customer since. Nil: not checked.
+    public var expectedVersion: Int64?
 
     public init(
         eventID: String, eventType: String, customerID: String, at: Instant, customer: Customer,
@@ -88,6 +91,9 @@ public protocol Store: Sendable {
     func usage(keys: [String]?) async throws -> [String: Int64]
     /// Every coupon issued by rules.
     func coupons() async throws -> [Coupon]
+    /// The version of every stored customer record: it grows by one each time a batch writes the customer, so an
+    /// engine can tell when another process changed a customer it holds.
+    func customerVersions() async throws -> [String: Int64]
 
     // MARK: Analytics (docs/analytics.md)
 
@@ -130,6 +136,14 @@ public struct StoreTotals: Hashable, Sendable, Codable, PointsTotals {
         self.tierCounts = tierCounts
         self.segmentSizes = segmentSizes
     }
+}
+
+/// A store refused a batch because a customer's stored record changed since the engine read it (another process
+/// wrote it): the engine reads its state again and retries.
+public struct StaleCustomer: Error, Hashable, Sendable, CustomStringConvertible {
+    public var customerID: String
+    public init(customerID: String) { self.customerID = customerID }
+    public var description: String { "customer '\(customerID)' was changed by another process" }
 }
 
 /// A store refused a commit: the same event id twice, or a storage failure.

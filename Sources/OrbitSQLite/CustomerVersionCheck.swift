@@ -1,0 +1,40 @@
+import GRDB
+import Orbit
+
+/// Checks, inside a batch's write transaction, that every customer the batch writes is still at the version its
+/// engine read: another process that wrote the customer meanwhile makes the batch fail with ``StaleCustomer``, and
+/// nothing of it is written.
+struct CustomerVersionCheck: Sendable {
+    private let expected: [(id: String, key: String, version: Int64)]
+
+    init(_ commits: [EventCommit]) {
+        var seen = Set<String>()
+        var expected: [(id: String, key: String, version: Int64)] = []
+        for commit in commits {
+            guard let version = commit.expectedVersion, seen.insert(commit.customerID).inserted else { continue }
+            expected.append((commit.customerID, SQLiteStore.key(commit.customerID), version))
+        }
+        self.expected = expected
+    }
+
+    func check(_ db: Database) throws {
+        guard !expected.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: "SELECT version FROM customers WHERE id = ?")
+        for customer in expected {
+            let stored = try Int64.fetchOne(statement, arguments: [customer.key]) ?? -1
+            if stored != customer.version { throw StaleCustomer(customerID: customer.id) }
+        }
+    }
+}
+
+extension SQLiteStore {
+    public func customerVersions() async throws -> [String: Int64] {
+        try await read("read customer versions") { db in
+            var versions: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT json_extract(data, '$.id') AS id, version FROM customers") {
+                versions[try row.decode(forColumn: "id")] = try row.decode(forColumn: "version")
+            }
+            return versions
+        }
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 public import Orbit
 
 /// The embedded durable ``Store``: one SQLite file in WAL mode, through GRDB.
@@ -111,8 +112,32 @@ public final class SQLiteStore: Store {
         let blobs = try await read("read customers") { db in
             try String.fetchAll(db, sql: "SELECT data FROM customers")
         }
-        let decoder = JSONDecoder()
-        return try blobs.map { try Self.decodeCustomer($0, decoder: decoder) }.sorted { $0.id < $1.id }
+        return try Self.decodeCustomers(blobs).sorted { $0.id < $1.id }
+    }
+
+    /// Decodes customer blobs on all cores: loading every customer is what an engine or a report does first, and
+    /// decoding is most of its time.
+    static func decodeCustomers(_ blobs: [String]) throws -> [Customer] {
+        let chunkCount = blobs.count >= 2_000 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let chunkSize = (blobs.count + chunkCount - 1) / max(1, chunkCount)
+        var customers = [Customer?](repeating: nil, count: blobs.count)
+        let failures = Mutex<[Int: any Error]>([:])
+        customers.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let output = buffer
+            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                let decoder = JSONDecoder()
+                for index in (chunk * chunkSize)..<min(blobs.count, (chunk + 1) * chunkSize) {
+                    do {
+                        output[index] = try decodeCustomer(blobs[index], decoder: decoder)
+                    } catch {
+                        failures.withLock { $0[chunk] = error }
+                        return
+                    }
+                }
+            }
+        }
+        if let failure = failures.withLock({ $0.min { $0.key < $1.key }?.value }) { throw failure }
+        return customers.compactMap { $0 }
     }
 
     /// Which of `ids` were applied before.

@@ -9,11 +9,7 @@ struct CheckoutOptions: ParsableArguments {
     @Option(help: "Directory of rule files (*.lua).")
     var rules: String
 
-    @Option(help: "SQLite database file (created when missing).")
-    var db: String = "orbit.db"
-
-    @Flag(help: "Keep state in memory instead of a database (nothing is kept).")
-    var inMemory = false
+    @OptionGroup var storage: StoreOptions
 
     @Option(help: "The engine's time, ISO 8601 with a zone (default: now). For walkthroughs and tests.")
     var at: String?
@@ -28,7 +24,7 @@ struct CheckoutOptions: ParsableArguments {
         } catch {
             throw CheckoutFailure("\(error)")
         }
-        let store: any Store = inMemory ? MemoryStore() : try SQLiteStore(path: db)
+        let store = try storage.store()
         let clock: any EngineClock
         if let at {
             guard let instant = Instant(iso8601: at) else {

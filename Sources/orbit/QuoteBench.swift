@@ -152,45 +152,45 @@ struct QuoteBench: AsyncParsableCommand {
         var limits = LuaLimits(instructions: Int.max)
         limits.unmetered = true
         let lua = try LuaState(limits: limits, logger: logger)
-        // The workload's own code, unchanged, inside a chunk that quotes carts from..to with it.
-        let quoteRange = try lua.load(
-            """
-            local from, to = ...
-            local w = (function()
-            \(String(decoding: source, as: UTF8.self))
-            end)()
-            local results = {}
-            for n = from, to do results[#results + 1] = w.quote(w.make_cart(n), { tier = n % 3 }) end
-            return results
-            """, chunkName: reference)
+        // The workload's own code, unchanged, as `w` in a chunk whose `quote(n)` gives cart n's discount; the chunk
+        // quotes carts from..to.
+        func range(quote: String, chunkName: String) throws -> LuaFunction {
+            try lua.load(
+                """
+                local from, to = ...
+                local w = (function()
+                \(String(decoding: source, as: UTF8.self))
+                end)()
+                \(quote)
+                local results = {}
+                for n = from, to do results[#results + 1] = quote(n) end
+                return results
+                """, chunkName: chunkName)
+        }
+        let quoteRange = try range(
+            quote: "local function quote(n) return w.quote(w.make_cart(n), { tier = n % 3 }) end", chunkName: reference)
         // The reference's arithmetic, except that stacked discounts on a category stop at what the category costs
         // (the reference alone would sometimes discount goods below zero, which a checkout must not do).
-        let cappedRange = try lua.load(
-            """
-            local from, to = ...
-            local w = (function()
-            \(String(decoding: source, as: UTF8.self))
-            end)()
-            local results = {}
-            for n = from, to do
-              local cart, tier = w.make_cart(n), n % 3
-              local sub, stacked = {}, {}
-              for _, l in ipairs(cart) do sub[l.cat] = (sub[l.cat] or 0) + l.price * l.qty end
-              local best = 0
-              for k = 1, 50 do
-                local cat, open = "c" .. (k % 5), k % 7 ~= 0
-                if open and tier >= k % 3 then
-                  local s, d = sub[cat] or 0, 0
-                  if k % 2 == 0 then d = s * (5 + k % 20) // 100 elseif s >= 2000 then d = k * 10 end
-                  if k % 10 == 0 then best = math.max(best, d) else stacked[cat] = (stacked[cat] or 0) + d end
+        let cappedRange = try range(
+            quote: """
+                local function quote(n)
+                  local cart, tier = w.make_cart(n), n % 3
+                  local sub, stacked = {}, {}
+                  for _, l in ipairs(cart) do sub[l.cat] = (sub[l.cat] or 0) + l.price * l.qty end
+                  local best = 0
+                  for k = 1, 50 do
+                    local cat, open = "c" .. (k % 5), k % 7 ~= 0
+                    if open and tier >= k % 3 then
+                      local s, d = sub[cat] or 0, 0
+                      if k % 2 == 0 then d = s * (5 + k % 20) // 100 elseif s >= 2000 then d = k * 10 end
+                      if k % 10 == 0 then best = math.max(best, d) else stacked[cat] = (stacked[cat] or 0) + d end
+                    end
+                  end
+                  local total = 0
+                  for cat, d in pairs(stacked) do total = total + math.min(d, sub[cat]) end
+                  return math.max(total, best)
                 end
-              end
-              local total = 0
-              for cat, d in pairs(stacked) do total = total + math.min(d, sub[cat]) end
-              results[#results + 1] = math.max(total, best)
-            end
-            return results
-            """, chunkName: reference + " (capped)")
+                """, chunkName: reference + " (capped)")
         func run(_ function: LuaFunction) throws -> [Int64] {
             var results: [Int64] = []
             for from in stride(from: 1, through: carts, by: 50_000) {

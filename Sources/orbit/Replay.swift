@@ -18,11 +18,7 @@ struct Replay: AsyncParsableCommand {
     @Option(help: "Directory of rule files (*.lua).")
     var rules: String
 
-    @Option(help: "SQLite database file (created when missing).")
-    var db: String = "orbit.db"
-
-    @Flag(help: "Keep state in memory instead of a database (a dry run).")
-    var inMemory = false
+    @OptionGroup var storage: StoreOptions
 
     @Option(help: "CSV column mapping (JSON) for CSV or text input.")
     var mapping: String?
@@ -54,7 +50,7 @@ struct Replay: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode.failure
         }
-        let store: any Store = inMemory ? MemoryStore() : try SQLiteStore(path: db)
+        let store = try storage.store()
         let clock = ManualClock(Instant(millisecondsSinceEpoch: 0))
         let engine = Engine(rules: book, store: store, clock: clock, logger: logger)
         var summary = ReplaySummary()

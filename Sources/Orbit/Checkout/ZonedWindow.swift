@@ -83,8 +83,7 @@ public struct ZonedWindow: Hashable, Sendable {
         calendar.timeZone = zone
         let date = Date(timeIntervalSince1970: Double(instant.millisecondsSinceEpoch) / 1000)
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        func two(_ value: Int?) -> String { value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "??" }
-        return "\(c.year ?? 0)-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute))"
+        return "\(c.year ?? 0)-\(twoDigits(c.month))-\(twoDigits(c.day)) \(twoDigits(c.hour)):\(twoDigits(c.minute))"
     }
 }
 
@@ -97,19 +96,24 @@ public enum CapPeriod: String, Hashable, Sendable, CaseIterable {
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = zone
         let date = Date(timeIntervalSince1970: Double(instant.millisecondsSinceEpoch) / 1000)
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         switch self {
         case .day:
             let c = calendar.dateComponents([.year, .month, .day], from: date)
-            return "\(c.year ?? 0)-\(two(c.month ?? 0))-\(two(c.day ?? 0))"
+            return "\(c.year ?? 0)-\(twoDigits(c.month))-\(twoDigits(c.day))"
         case .week:
             let c = calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: date)
-            return "\(c.yearForWeekOfYear ?? 0)-W\(two(c.weekOfYear ?? 0))"
+            return "\(c.yearForWeekOfYear ?? 0)-W\(twoDigits(c.weekOfYear))"
         case .month:
             let c = calendar.dateComponents([.year, .month], from: date)
-            return "\(c.year ?? 0)-\(two(c.month ?? 0))"
+            return "\(c.year ?? 0)-\(twoDigits(c.month))"
         }
     }
+}
+
+/// `7` as `07`; a missing component as `??`.
+private func twoDigits(_ value: Int?) -> String {
+    guard let value else { return "??" }
+    return value < 10 ? "0\(value)" : "\(value)"
 }
 
 /// A local time or zone a rule gave cannot be understood.

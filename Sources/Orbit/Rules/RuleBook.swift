@@ -228,12 +228,7 @@ public final class RuleBook {
         -> [ProposedEffect]
     {
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        let customerValue: LuaReference
-        do {
-            customerValue = try luaObject(for: view)
-        } catch {
-            throw RuleError(rule: handler.name, underlying: error)
-        }
+        let customerValue = try customerObject(for: view, rule: handler.name)
         return try run(handler, arguments: [customerValue], customerID: customer.id, now: now)
     }
 
@@ -265,12 +260,7 @@ public final class RuleBook {
         guard !tiers.isEmpty || !segments.isEmpty else { return (nil, []) }
         let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
         // Kept alive across all predicates, so that they (and `c:in_segment`) share one userdata.
-        let customerValue: LuaReference
-        do {
-            customerValue = try luaObject(for: view)
-        } catch {
-            throw RuleError(rule: nil, underlying: error)
-        }
+        let customerValue = try customerObject(for: view)
         defer { withExtendedLifetime(customerValue) {} }
         let tier = try tier(in: view)
         view.tier = tier
@@ -296,12 +286,7 @@ public final class RuleBook {
     func segments(of customer: Customer, at now: Instant) throws(RuleError) -> Set<String> {
         guard !segments.isEmpty else { return [] }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        let customerValue: LuaReference
-        do {
-            customerValue = try luaObject(for: view)
-        } catch {
-            throw RuleError(rule: nil, underlying: error)
-        }
+        let customerValue = try customerObject(for: view)
         defer { withExtendedLifetime(customerValue) {} }
         return try segments(in: view)
     }
@@ -355,6 +340,15 @@ public final class RuleBook {
 
     /// The userdata rules see as `c` for `view`: made once per view and shared by every call that reads it. The view
     /// holds it weakly (the userdata holds the view), so callers keep the returned reference while they use the view.
+    /// ``luaObject(for:)``, its failure (no memory for the userdata) reported as a failure of `rule`.
+    private func customerObject(for view: CustomerView, rule: String? = nil) throws(RuleError) -> LuaReference {
+        do {
+            return try luaObject(for: view)
+        } catch {
+            throw RuleError(rule: rule, underlying: error)
+        }
+    }
+
     func luaObject(for view: CustomerView) throws(LuaError) -> LuaReference {
         if let object = view.luaObject { return object }
         let object = try lua.reference(to: view, as: customerType)

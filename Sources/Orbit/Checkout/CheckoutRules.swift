@@ -23,7 +23,7 @@ final class CheckoutRules {
                 return offer.eligibility.function != nil || offer.eligibility.segment != nil
             }
     }
-    /// Every discount rule's filter categories, for `orbit check`.
+    /// The offers' names, in evaluation order.
     var offerNames: [String] { offers.map(\.name) }
 
     func offer(named name: String) -> OfferRule? { offers.first { $0.name == name } }

@@ -2,7 +2,7 @@
 /// exist, and whose referral code is whose. The engine keeps it current; the store is the authority (it refuses a
 /// commit whose claims would exceed a limit).
 public struct CheckoutState: Sendable {
-    /// Usage counters by key (see ``UsageKey``).
+    /// Usage counters by key: `offer/NAME/uses`, `offer/NAME/discount`, `coupon/CODE/uses`, ….
     public var usage: [String: Int64] = [:]
     public var coupons: [String: Coupon] = [:]
     /// Referral code → customer id.

@@ -188,9 +188,10 @@ struct DiscountCalculator {
         switch rule {
         case .percentOff, .amountOff:
             let plan = DiscountPlan(rule)!
-            switch plan.discount(matched: matched(plan.filter), currency: cart.currency) {
+            let lines = matched(plan.filter)
+            switch plan.discount(matched: lines, currency: cart.currency) {
             case .failure(let error): return empty(error.shortfall)
-            case .success(let amount): return DiscountOutcome(lineAmounts: spread(amount, over: plan.filter))
+            case .success(let amount): return DiscountOutcome(lineAmounts: spread(amount, over: lines))
             }
         case .buyXGetY(let buy, let get, let hundredths, let filter):
             let units = matchedUnits(filter)
@@ -236,11 +237,6 @@ struct DiscountCalculator {
             left -= taken
         }
         return result
-    }
-
-    /// `amount` spread over the lines `filter` matches, in proportion to their totals.
-    func spread(_ amount: Int64, over filter: LineFilter) -> [Int64] {
-        spread(amount, over: matched(filter))
     }
 
     /// `amount` spread over `lines`, in proportion to their totals.

@@ -14,7 +14,7 @@ struct RefundPlan {
     let pointsReturned: Int64
     let discountRestored: [String: Int64]
 
-    init(order: OrderRecord, lines requested: [RefundLine]?, refundID: String, at instant: Instant) throws(CheckoutError) {
+    init(order: OrderRecord, lines requested: [RefundLine]?) throws(CheckoutError) {
         orderID = order.orderID
         self.order = order
         let quote = order.quote
@@ -72,8 +72,6 @@ struct RefundPlan {
         }
         discountRestored = restored
         self.totals = totals
-        _ = refundID
-        _ = instant
     }
 
     /// `part / whole` of `value`, rounded down (the whole of it when part == whole).

@@ -145,7 +145,7 @@ extension Engine {
             throw CheckoutError.invalidRefund("unknown order '\(orderID)'")
         }
         let now = clock.now()
-        let plan = try RefundPlan(order: order, lines: lines, refundID: refundID, at: now)
+        let plan = try RefundPlan(order: order, lines: lines)
         var batch = Batch()
         try runLapses(through: now, into: &batch)
         let event = Event(

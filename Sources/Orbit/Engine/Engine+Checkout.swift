@@ -1,4 +1,5 @@
 import Logging
+
 /// Checkout: quote a cart, commit an order, refund it. Offers, caps, budgets and coupons are consumed atomically with
 /// the order; the store refuses a commit that would overspend any of them, whoever else is committing.
 extension Engine {
@@ -14,7 +15,8 @@ extension Engine {
     /// Commits an order: re-evaluates the quote now, then records the order, its points (earned and paid with), the
     /// uses of its offers and coupons and their budget share, all in one transaction.
     ///
-    /// The same `orderID` again returns the first result and applies nothing; with a different cart it throws
+    /// The same `orderID` again returns the first result and applies nothing; with a different request (customer,
+    /// cart, coupons, points or referral code) it throws
     /// ``CheckoutError/orderConflict(_:)``. A coupon that cannot be used throws; so does a total other than
     /// `expectedTotal` (minor units due) when given — then nothing is committed.
     public func commit(orderID: String, _ request: CheckoutRequest, expectedTotal: Int64? = nil) async throws

@@ -93,7 +93,11 @@ static inline void *orbit_allocate(void *ud, void *ptr, size_t osize, size_t nsi
 
 static inline lua_State *orbit_newstate(orbit_limits *limits) {
     lua_State *L = lua_newstate(orbit_allocate, limits);
-    if (L != NULL) *(orbit_limits **)lua_getextraspace(L) = limits;
+    if (L == NULL) return NULL;
+    *(orbit_limits **)lua_getextraspace(L) = limits;
+    /* Rule calls make short-lived garbage (event tables, results): the generational collector frees it young,
+       without walking everything the rules keep. */
+    lua_gc(L, LUA_GCGEN, 0, 0);
     return L;
 }
 

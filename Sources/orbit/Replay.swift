@@ -57,6 +57,30 @@ struct Replay: AsyncParsableCommand {
         var progress = Progress(enabled: !json)
         let started = ContinuousClock.now
 
+        // Without --strict, the store writes each batch while the rules run the next (see Engine.ingestOverlapped).
+        var writing: (pending: Engine.PendingIngest, batch: [(line: Int, event: Event)], file: String)?
+        /// Waits for the batch being written and counts its outcomes; returns whether any event of it was rejected.
+        func settle() async throws -> Bool {
+            guard let (pending, batch, file) = writing else { return false }
+            writing = nil
+            return count(try await pending.durable(), of: batch, file: file, into: &summary)
+        }
+        /// Starts one batch; returns whether it must stop the replay (--strict and a rejected event).
+        func run(_ batch: [(line: Int, event: Event)], file: String) async throws -> Bool {
+            // The latest instant of the batch, not its last event's: files ordered by customer go back in time
+            // between customers, and the replay ends at the latest instant it saw, whatever the batch size.
+            guard let latest = batch.lazy.map(\.event.at).max() else { return false }
+            clock.advance(to: latest)
+            let events = batch.map(\.event)
+            if strict {
+                return count(try await engine.ingest(events), of: batch, file: file, into: &summary)
+            }
+            let pending = try await engine.ingestOverlapped(events)
+            _ = try await settle()
+            writing = (pending, batch, file)
+            return false
+        }
+
         for file in files {
             let format = try EventFormat.detect(path: file, mappingPath: mapping)
             let reader = try EventReader(path: file, format: format)
@@ -73,17 +97,18 @@ struct Replay: AsyncParsableCommand {
                     }
                 }
                 if batch.count >= batchSize {
-                    if try await ingest(batch, file: file, into: engine, clock: clock, summary: &summary), strict {
+                    if try await run(batch, file: file) {
                         return try await finish(summary, engine: engine, store: store, started: started, failed: true)
                     }
                     batch.removeAll(keepingCapacity: true)
                     progress.report(summary.read, elapsed: started.duration(to: .now))
                 }
             }
-            if try await ingest(batch, file: file, into: engine, clock: clock, summary: &summary), strict {
+            if try await run(batch, file: file) {
                 return try await finish(summary, engine: engine, store: store, started: started, failed: true)
             }
         }
+        _ = try await settle()
         progress.done()
         try await engine.advance(to: clock.now())
         summary.lapses = await engine.lapseCount
@@ -91,16 +116,10 @@ struct Replay: AsyncParsableCommand {
         try await finish(summary, engine: engine, store: store, started: started, failed: false)
     }
 
-    /// Applies one batch; returns whether any event of it was rejected.
-    private func ingest(
-        _ batch: [(line: Int, event: Event)], file: String, into engine: Engine, clock: ManualClock,
-        summary: inout ReplaySummary
-    ) async throws -> Bool {
-        // The latest instant of the batch, not its last event's: files ordered by customer go back in time between
-        // customers, and the replay ends at the latest instant it saw, whatever the batch size.
-        guard let latest = batch.lazy.map(\.event.at).max() else { return false }
-        clock.advance(to: latest)
-        let outcomes = try await engine.ingest(batch.map(\.event))
+    /// Counts the outcomes of one batch; returns whether any event of it was rejected.
+    private func count(
+        _ outcomes: [IngestOutcome], of batch: [(line: Int, event: Event)], file: String, into summary: inout ReplaySummary
+    ) -> Bool {
         var rejected = false
         for (item, outcome) in zip(batch, outcomes) {
             switch outcome.status {

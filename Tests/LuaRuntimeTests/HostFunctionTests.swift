@@ -133,6 +133,43 @@ struct HostFunctionTests {
         }
         #expect(badSelf?.message == "calling 'spent' on bad self (customer expected, got number)")
     }
+
+    @Test("a lent object is seen only during its lending; kept beyond it, reading it is a clear error")
+    func lentObjects() throws {
+        let lua = try makeState()
+        let shopperType = LuaObjectType<Shopper>(name: "customer")
+        shopperType.field("id") { .string($0.id) }
+        shopperType.method("spent") { shopper, stack in stack.push(shopper.orders.reduce(0, +)) }
+        lua.register(shopperType)
+        let slot = lua.objectSlot(for: shopperType)
+        let chunk = try lua.load(
+            """
+            local kept
+            return function(c) kept = c return c.id, c:spent() end,
+                   function() return kept.id end,
+                   function() return kept:spent() end
+            """, chunkName: "rules/kept.lua")
+        let (read, keptField, keptMethod) = try lua.call(chunk) { _ in } results: {
+            (try $0.function(at: 1), try $0.function(at: 2), try $0.function(at: 3))
+        }
+        for shopper in [Shopper(id: "anna", orders: [100, 250]), Shopper(id: "ben", orders: [7])] {
+            let values = try slot.lend(shopper) { c in
+                try lua.call(read) { $0.push(c) } results: { [try $0.value(at: 1), try $0.value(at: 2)] }
+            }
+            #expect(values == [.string(shopper.id), .integer(shopper.orders.reduce(0, +))])
+            #expect(!slot.isLent)
+        }
+        // Read while another object is lent: an error, never that other object.
+        for function in [keptField, keptMethod] {
+            let error = #expect(throws: LuaError.self) {
+                try slot.lend(Shopper(id: "carla", orders: [1])) { _ in
+                    try lua.call(function) { _ in } results: { _ in () }
+                }
+            }
+            #expect(error?.message == "this customer is no longer available: it was kept beyond the call it was passed to")
+            #expect(error?.line == (function === keptField ? 3 : 4))
+        }
+    }
 }
 
 /// Loads `return <expression>` and returns the function the chunk returns.

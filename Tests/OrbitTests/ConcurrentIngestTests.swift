@@ -1,18 +1,25 @@
 import Logging
+import Synchronization
 import Testing
 
 @testable import Orbit
 
 /// A memory store whose writes take a while (they yield before applying), so that without serialisation other
-/// ingestions would run in the gap, as they would with a real database.
+/// ingestions would run in the gap, as they would with a real database. It can be told to refuse writes.
 final class YieldingStore: Store {
     let base = MemoryStore()
+    /// How many of the next writes to refuse (a full disk, say).
+    let refusals = Atomic<Int>(0)
 
     func customer(_ id: String) async throws -> Customer? { await base.customer(id) }
     func allCustomers() async throws -> [Customer] { await base.allCustomers() }
     func appliedEventIDs(among ids: [String]) async throws -> Set<String> { await base.appliedEventIDs(among: ids) }
     func apply(_ commits: [EventCommit]) async throws {
         for _ in 0..<20 { await Task.yield() }
+        if refusals.load(ordering: .relaxed) > 0 {
+            refusals.subtract(1, ordering: .relaxed)
+            throw StoreError("disk full")
+        }
         try await base.apply(commits)
     }
     func ledger(customerID: String) async throws -> [PointsEntry] { await base.ledger(customerID: customerID) }
@@ -80,5 +87,60 @@ struct ConcurrentIngestTests {
         let outcome = try await Self.outcome(of: engine, store)
         #expect(outcome == (try await Self.outcome(of: sequential, sequentialStore)))
         #expect(outcome.orders.count == events.count)
+    }
+
+    /// Purchases of three customers, a day apart; `repeating` adds an event id seen earlier.
+    static func purchases(_ days: ClosedRange<Int>, repeating: String? = nil) -> [Event] {
+        var events = days.flatMap { day in
+            ["c-1", "c-2", "c-3"].map { customer in
+                purchase("\(customer)-\(day)", customer, "2026-01-\(10 + day)T10:00:00Z", cents: 2_500 * Int64(day))
+            }
+        }
+        if let repeating { events.insert(purchase(repeating, "c-1", "2026-01-11T10:00:00Z", cents: 1), at: 0) }
+        return events
+    }
+
+    @Test("overlapped ingestion ends as plain ingestion, and knows the events of the batch still being written")
+    func overlappedEqualsPlain() async throws {
+        let batches = [Self.purchases(1...2), Self.purchases(3...4, repeating: "c-1-2"), Self.purchases(5...6)]
+        let plainStore = YieldingStore()
+        let plain = try Self.engine(over: plainStore)
+        for batch in batches { _ = try await plain.ingest(batch) }
+
+        let store = YieldingStore()
+        let engine = try Self.engine(over: store)
+        var pending: [Engine.PendingIngest] = []
+        for batch in batches { pending.append(try await engine.ingestOverlapped(batch)) }
+        var statuses: [IngestOutcome.Status] = []
+        for batch in pending { statuses += try await batch.durable().map(\.status) }
+        #expect(statuses.filter { $0 == .duplicate }.count == 1, "c-1-2 is written by the batch before")
+        #expect(statuses.filter { $0 == .applied }.count == 18)
+        for customer in ["c-1", "c-2", "c-3"] {
+            #expect(try await store.customer(customer) == (try await plainStore.customer(customer)))
+            #expect(try await store.ledger(customerID: customer) == (try await plainStore.ledger(customerID: customer)))
+        }
+        #expect(try await store.totals() == (try await plainStore.totals()))
+    }
+
+    @Test("a refused overlapped write applies nothing of its batch or later ones; the engine reads the store again")
+    func overlappedWriteRefused() async throws {
+        let store = YieldingStore()
+        let engine = try Self.engine(over: store)
+        let first = try await engine.ingestOverlapped(Self.purchases(1...1))
+        _ = try await first.durable()
+        store.refusals.store(1, ordering: .relaxed)
+        let refused = try await engine.ingestOverlapped(Self.purchases(2...2))
+        await #expect(throws: StoreError.self) { try await engine.ingestOverlapped(Self.purchases(3...3)) }
+        await #expect(throws: StoreError.self) { try await refused.durable() }
+        // Only the first day is anywhere: in the store, and in what the engine answers.
+        #expect(try await store.totals().events == 3)
+        let customer = try #require(try await engine.customer("c-1"))
+        #expect(customer.orderCount == 1)
+        #expect(customer == (try await store.customer("c-1")))
+        #expect(await engine.activity.pointsIssued == 3 * 25, "counters forget the refused batch too")
+        // Ingesting the same events again completes the history.
+        let again = try await engine.ingest(Self.purchases(2...3))
+        #expect(again.allSatisfy { $0.status == .applied })
+        #expect(try await engine.customer("c-1")?.orderCount == 3)
     }
 }

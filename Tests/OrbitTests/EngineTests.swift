@@ -109,6 +109,30 @@ struct EngineTests {
         #expect(await fixture.store.ledger(customerID: "c-1").map(\.points) == [10, 500])
     }
 
+    @Test("a customer kept by a rule beyond its call is an error on the next event, never another customer")
+    func customerKeptAcrossCalls() async throws {
+        let fixture = try EngineFixture([
+            "rules/keep.lua": """
+                local last
+                on "visit" (function(e, c)
+                  if last then tag("after-" .. last.id) end
+                  last = c
+                end)
+                """
+        ])
+        let outcomes = try await fixture.engine.ingest([
+            Event(id: "v-1", type: "visit", customerID: "anna", at: at("2026-01-02T10:00:00Z")),
+            Event(id: "v-2", type: "visit", customerID: "ben", at: at("2026-01-02T11:00:00Z")),
+        ])
+        #expect(outcomes[0].status == .applied)
+        guard case .rejected(let reason) = outcomes[1].status else {
+            Issue.record("expected a rejection, got \(outcomes[1].status)")
+            return
+        }
+        #expect(reason.hasPrefix("rules/keep.lua:3: in on visit (rules/keep.lua:2): this customer is no longer available"))
+        #expect(try await fixture.engine.customer("ben") == nil)
+    }
+
     @Test("spending takes the batch that expires first; expiries materialise when time passes them")
     func expiryOrder() async throws {
         let fixture = try EngineFixture([

@@ -95,6 +95,7 @@ extension StateCore {
         case let error as LuaError: message = error.description
         case let error as LuaArgumentError: message = error.description
         case let error as ObjectFieldError: message = error.description
+        case let error as ObjectGoneError: message = error.description
         case let error as StackExhausted: message = error.description
         default: message = "\(function): \(error)"
         }

@@ -69,6 +69,20 @@ extension StateCore {
         _ = lua_setmetatable(L, -2)
     }
 
+    /// Pushes a userdata of the type tagged `tag` showing `object` without holding it (no `__gc`: nothing to
+    /// release, nothing for the collector to finalize); returns its memory, where the lender empties it.
+    func pushLentUserdata(_ object: AnyObject, tag: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
+        guard let metatable = lentMetatables[tag] else {
+            preconditionFailure("an object type is lent before it was registered with the state")
+        }
+        let block = orbit_newuserdata(L, MemoryLayout<UserdataLayout>.size)
+        block?.storeBytes(
+            of: UserdataLayout(object: Unmanaged.passUnretained(object).toOpaque(), tag: tag), as: UserdataLayout.self)
+        pushReference(metatable)
+        _ = lua_setmetatable(L, -2)
+        return block
+    }
+
     /// The registry reference of the metatable of `type`, which must be registered with this state.
     func metatable<Object>(of type: LuaObjectType<Object>) -> Int32 {
         guard let metatable = objectMetatables[type.tag] else {
@@ -84,6 +98,15 @@ extension StateCore {
             let object = layout.object
         else { return nil }
         return Unmanaged<AnyObject>.fromOpaque(object).takeUnretainedValue()
+    }
+
+    /// Whether the value at `index` is a runtime-made userdata tagged `tag` that holds no object (a lent one, read
+    /// after its lending ended).
+    func isEmptyUserdata(at index: Int32, tag: UnsafeRawPointer) -> Bool {
+        guard lua_type(L, index) == LUA_TUSERDATA, lua_rawlen(L, index) == MemoryLayout<UserdataLayout>.size,
+            let layout = lua_touserdata(L, index)?.load(as: UserdataLayout.self)
+        else { return false }
+        return layout.tag == tag && layout.object == nil
     }
 
     /// Creates the metatable and the `__index` function of an object type in this state.
@@ -112,6 +135,7 @@ extension StateCore {
                 pushHostFunction(
                     HostFunction(name: memberName) { stack in
                         guard let object = stack.core.userdataObject(at: 1, tag: tag) else {
+                            if stack.core.isEmptyUserdata(at: 1, tag: tag) { throw ObjectGoneError(type: typeName) }
                             throw LuaError(
                                 kind: .runtime,
                                 message: "calling '\(memberName)' on bad self (\(typeName) expected, got "
@@ -129,6 +153,19 @@ extension StateCore {
         let registered = RegisteredObjectType(name: type.name, members: members)
         pushHostFunction(HostFunction(name: "__index") { stack in try Self.index(&stack, in: registered) })
         lua_setfield(L, -2, "__index")
+        // The lent variant: every field but `__gc`.
+        lua_createtable(L, 0, 5)
+        lua_pushnil(L)
+        while lua_next(L, -3) != 0 {
+            if lua_type(L, -2) == LUA_TSTRING, String(cString: lua_tolstring(L, -2, nil)) == "__gc" {
+                orbit_pop(L, 1)
+                continue
+            }
+            lua_pushvalue(L, -2)
+            orbit_insert(L, -2)
+            lua_rawset(L, -4)
+        }
+        lentMetatables[type.tag] = luaL_ref(L, orbit_registryindex())
         objectMetatables[type.tag] = luaL_ref(L, orbit_registryindex())
     }
 
@@ -145,12 +182,22 @@ extension StateCore {
         }
         switch member {
         case .field(let value):
-            guard let object = lua_touserdata(L, 1)?.load(as: UserdataLayout.self).object else { return }
+            guard let object = lua_touserdata(L, 1)?.load(as: UserdataLayout.self).object else {
+                throw ObjectGoneError(type: type.name)
+            }
             stack.push(value(Unmanaged<AnyObject>.fromOpaque(object).takeUnretainedValue()))
         case .method(let reference):
             core.pushReference(reference)
             stack.pushedCount += 1
         }
+    }
+}
+
+/// Reading a lent object (see ``LuaObjectSlot``) after the call it was lent for returned.
+struct ObjectGoneError: Error, CustomStringConvertible {
+    var type: String
+    var description: String {
+        "this \(type) is no longer available: it was kept beyond the call it was passed to"
     }
 }
 

@@ -31,6 +31,8 @@ final class StateCore {
     var lastErrorSite: ErrorSite?
     /// Metatable references of the registered object types, by type tag.
     var objectMetatables: [UnsafeRawPointer: Int32] = [:]
+    /// The same metatables without `__gc`, for lent userdata (see ``LuaObjectSlot``), by type tag.
+    var lentMetatables: [UnsafeRawPointer: Int32] = [:]
 
     struct ErrorSite {
         var chunk: String?

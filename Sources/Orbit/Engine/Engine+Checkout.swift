@@ -117,7 +117,7 @@ extension Engine {
                     points: programme.referrerPoints, expiresAfterDays: programme.pointsExpireAfterDays))
             try mergeHostChange(of: referring, eventID: "referral:\(orderID)", type: "referral-pending", at: now, into: &batch)
         }
-        try await commit(batch)
+        try await commit(&batch)
         return OrderReceipt(
             orderID: orderID, quote: quote, pointsEarned: earned, pointsRedeemed: quote.pointsToRedeem, isNew: true)
     }
@@ -181,7 +181,7 @@ extension Engine {
             try mergeHostChange(
                 of: referring, eventID: "referral-cancel:\(refundID)", type: "referral-cancelled", at: now, into: &batch)
         }
-        try await commit(batch)
+        try await commit(&batch)
         return record
     }
 

@@ -28,6 +28,8 @@ public actor Engine {
     private var versions: [String: Int64] = [:]
     private var schedule = LapseSchedule()
     private var isLoaded = false
+    /// The store write an overlapped ingestion left running (see ``ingestOverlapped(_:)``).
+    var inFlight: InFlightWrite?
     /// Serialises everything that reads state, awaits the store and writes state back (see ``AsyncMutex``).
     let serial = AsyncMutex()
     /// Effects applied since the engine started, by rule and kind (replay summaries read this).
@@ -37,6 +39,22 @@ public actor Engine {
     /// Points and messages since the engine started.
     public private(set) var activity = Activity()
 
+    /// The counters above, together.
+    struct Counts {
+        var effectCounts: [String: [String: Int]]
+        var lapseCount: Int
+        var activity: Activity
+    }
+
+    var counts: Counts {
+        get { Counts(effectCounts: effectCounts, lapseCount: lapseCount, activity: activity) }
+        set {
+            effectCounts = newValue.effectCounts
+            lapseCount = newValue.lapseCount
+            activity = newValue.activity
+        }
+    }
+
     /// What the engine did since it started, for summaries.
     public struct Activity: Hashable, Sendable, PointsTotals {
         public var pointsIssued: Int64 = 0
@@ -44,7 +62,7 @@ public actor Engine {
         public var pointsExpired: Int64 = 0
         public var messagesQueued = 0
     }
-    private let outlet = NotificationOutlet()
+    let outlet = NotificationOutlet()
     /// Outbound engine events (points awarded, tier changed, segment entered/left, message queued), published after
     /// their transaction committed. Publishing starts when this property is first read: notifications of earlier
     /// transactions are not built, so read it before ingesting what you want to hear about.
@@ -77,27 +95,34 @@ public actor Engine {
 
     private func ingestSerially(_ events: [Event]) async throws -> [IngestOutcome] {
         try await loadSerially()
+        var (batch, outcomes) = try await evaluate(events, writing: [])
+        try await commit(&batch)
+        return outcomes
+    }
+
+    /// Runs `events` through the rules over the engine's state, lapses that come due first; changes nothing.
+    /// `writing` holds the ids of events whose write is under way (the store cannot report them yet).
+    func evaluate(_ events: [Event], writing: Set<String>) async throws -> (Batch, [IngestOutcome]) {
         let alreadyApplied = try await store.appliedEventIDs(among: events.map(\.id))
         var batch = Batch()
         var seen = Set<String>()
         var outcomes: [IngestOutcome] = []
         outcomes.reserveCapacity(events.count)
         for event in events {
-            guard !alreadyApplied.contains(event.id), seen.insert(event.id).inserted else {
+            guard !alreadyApplied.contains(event.id), !writing.contains(event.id), seen.insert(event.id).inserted else {
                 outcomes.append(IngestOutcome(eventID: event.id, status: .duplicate, effects: []))
                 continue
             }
             try runLapses(through: event.at, into: &batch)
             do {
                 let result = try apply(event, in: batch)
-                merge(result, into: &batch)
                 outcomes.append(IngestOutcome(eventID: event.id, status: .applied, effects: result.commit.appliedEffects))
+                merge(result, into: &batch)
             } catch {
                 outcomes.append(IngestOutcome(eventID: event.id, status: .rejected(reason: "\(error)"), effects: []))
             }
         }
-        try await commit(batch)
-        return outcomes
+        return (batch, outcomes)
     }
 
     /// Moves the engine's time to `instant` (default: the clock's now): expires points and fires `inactive`
@@ -111,7 +136,7 @@ public actor Engine {
                 var batch = Batch()
                 try runLapses(through: instant, into: &batch)
                 let count = batch.commits.count
-                try await commit(batch)
+                try await commit(&batch)
                 return count
             }
         }
@@ -166,13 +191,13 @@ public actor Engine {
 
     func current(_ id: String, in batch: Batch) -> Customer? { batch.customers[id] ?? customers[id] }
 
-    func merge(_ result: CommitResult, into batch: inout Batch) {
-        let customer = result.commit.customer
-        batch.customers[customer.id] = customer
-        batch.memberships[customer.id] = result.segments
+    func merge(_ result: consuming CommitResult, into batch: inout Batch) {
+        let id = result.commit.customerID
+        scheduleNextLapse(of: result.commit.customer)
+        batch.customers[id] = result.commit.customer
+        batch.memberships[id] = result.segments
+        if !result.notifications.isEmpty { batch.notifications += result.notifications }
         batch.commits.append(result.commit)
-        batch.notifications += result.notifications
-        scheduleNextLapse(of: customer)
     }
 
     /// Loads the store's state once, for queries (which read committed state and need not wait for ingestion).
@@ -197,7 +222,7 @@ public actor Engine {
     }
 
     /// Forgets the loaded state, so that the next load reads it from the store.
-    private func reset() {
+    func reset() {
         isLoaded = false
         customers = [:]
         memberships = [:]
@@ -207,7 +232,16 @@ public actor Engine {
     }
 
     /// Loads the store's state once; the caller holds `serial`.
-    func loadSerially() async throws {
+    func loadSerially(settlingWrites: Bool = true) async throws {
+        if settlingWrites {
+            do {
+                try await settleInFlightWrite()
+            } catch {
+                // The overlapped ingestion that started the write hears of it from `durable()`; this operation goes
+                // on over the store's state.
+                logger.error("an overlapped write failed; state read again", metadata: ["error": "\(error)"])
+            }
+        }
         guard !isLoaded else { return }
         let predictions = try await store.predictions()?.customers ?? [:]
         for var customer in try await store.allCustomers() {
@@ -223,35 +257,47 @@ public actor Engine {
         isLoaded = true
     }
 
-    func commit(_ batch: Batch) async throws {
+    func commit(_ batch: inout Batch) async throws {
         guard !batch.commits.isEmpty else { return }
-        // The first commit of each customer carries the version this engine's state of the customer came from.
-        var commits = batch.commits
-        var written = Set<String>()
-        for index in commits.indices where written.insert(commits[index].customerID).inserted {
-            commits[index].expectedVersion = versions[commits[index].customerID] ?? -1
-        }
+        stampVersions(of: &batch)
         do {
-            try await store.apply(commits)
+            try await store.apply(batch.commits)
         } catch {
             // Nothing of the batch is in the store; the schedule may have moved past its lapses: rebuild it.
             schedule = LapseSchedule()
             for customer in customers.values { scheduleNextLapse(of: customer) }
             throw error
         }
-        for commit in batch.commits {
-            if commit.eventType == "lapse" { lapseCount += 1 }
-            activity.messagesQueued += commit.messages.count
-            for entry in commit.ledger { activity.count(entry.kind, points: entry.points) }
-            for effect in commit.appliedEffects { effectCounts[effect.rule, default: [:]][effect.kind, default: 0] += 1 }
-            checkoutState.apply(commit.claims)
-            for coupon in commit.coupons { checkoutState.coupons[coupon.code] = coupon }
-            if let code = commit.customer.referralCode { checkoutState.referralCodes[code] = commit.customerID }
+        absorb(batch)
+        outlet.publish(batch.notifications)
+    }
+
+    /// Gives the first commit of each customer the version this engine's state of the customer came from.
+    func stampVersions(of batch: inout Batch) {
+        var stamped = Set<String>(minimumCapacity: batch.customers.count)
+        for index in batch.commits.indices where stamped.insert(batch.commits[index].customerID).inserted {
+            batch.commits[index].expectedVersion = versions[batch.commits[index].customerID] ?? -1
         }
-        for id in written { versions[id, default: -1] += 1 }
+    }
+
+    /// Makes a batch the store accepted the engine's state (notifications aside).
+    func absorb(_ batch: Batch) {
+        for index in batch.commits.indices {
+            if batch.commits[index].eventType == "lapse" { lapseCount += 1 }
+            activity.messagesQueued += batch.commits[index].messages.count
+            for entry in batch.commits[index].ledger { activity.count(entry.kind, points: entry.points) }
+            for effect in batch.commits[index].appliedEffects {
+                effectCounts[effect.rule, default: [:]][effect.kind, default: 0] += 1
+            }
+            checkoutState.apply(batch.commits[index].claims)
+            for coupon in batch.commits[index].coupons { checkoutState.coupons[coupon.code] = coupon }
+        }
+        for (id, customer) in batch.customers {
+            if let code = customer.referralCode { checkoutState.referralCodes[code] = id }
+            versions[id, default: -1] += 1
+        }
         customers.merge(batch.customers) { _, new in new }
         memberships.merge(batch.memberships) { _, new in new }
-        outlet.publish(batch.notifications)
     }
 
     private func scheduleNextLapse(of customer: Customer) {

@@ -16,8 +16,10 @@ public final class RuleBook {
     private(set) var inactiveHandlers: [EventHandler] = []
     /// The rule files, in load order.
     public private(set) var files: [String] = []
-    let customerType = CustomerView.luaType()
-    let cartType = CartView.luaType()
+    let customerType: LuaObjectType<CustomerView>
+    let cartType: LuaObjectType<CartView>
+    /// Lends the customer of the rule book's own calls to Lua (see ``withCustomerObject(for:rule:_:)``).
+    private let customerSlot: LuaObjectSlot<CustomerView>
     /// Offers, coupons, the referral programme and paying with points.
     let checkout = CheckoutRules()
     /// The evaluation in progress, which effect functions record into.
@@ -43,9 +45,13 @@ public final class RuleBook {
 
     /// Loads rule sources given as (file name, source), in order.
     public init(sources: [(name: String, source: String)], limits: LuaLimits = LuaLimits(), logger: Logger) throws {
-        lua = try LuaState(limits: limits, logger: logger)
+        let lua = try LuaState(limits: limits, logger: logger)
+        customerType = CustomerView.luaType()
+        cartType = CartView.luaType()
         lua.register(customerType)
         lua.register(cartType)
+        customerSlot = lua.objectSlot(for: customerType)
+        self.lua = lua
         try installLanguage()
         for (name, source) in sources {
             do {
@@ -191,15 +197,22 @@ public final class RuleBook {
             || handlers.contains(where: { $0.eventType == event.type })
         else { return [] }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        // Built once, shared by every rule this event reaches (rules only read them).
+        // Built once, shared by every rule this event reaches (rules only read it).
         let eventValue: LuaReference
-        let customerValue: LuaReference
         do {
             eventValue = try eventTable(of: event)
-            customerValue = try luaObject(for: view)
         } catch {
             throw RuleError(rule: nil, underlying: error)
         }
+        return try withCustomerObject(for: view) { (customerValue) throws(RuleError) in
+            try effects(of: event, eventValue: eventValue, customerValue: customerValue, customerID: customer.id, at: now)
+        }
+    }
+
+    /// ``effects(of:for:at:)`` over the values rules see.
+    private func effects(
+        of event: Event, eventValue: LuaReference, customerValue: LuaReference, customerID: String, at now: Instant
+    ) throws(RuleError) -> [ProposedEffect] {
         var proposed: [ProposedEffect] = []
         for rule in earnRules where rule.eventType == event.type {
             try guarded(rule: "earn '\(rule.name)'") {
@@ -218,7 +231,7 @@ public final class RuleBook {
             }
         }
         for handler in handlers where handler.eventType == event.type {
-            proposed += try run(handler, arguments: [eventValue, customerValue], customerID: customer.id, now: now)
+            proposed += try run(handler, arguments: [eventValue, customerValue], customerID: customerID, now: now)
         }
         return proposed
     }
@@ -228,8 +241,9 @@ public final class RuleBook {
         -> [ProposedEffect]
     {
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        let customerValue = try customerObject(for: view, rule: handler.name)
-        return try run(handler, arguments: [customerValue], customerID: customer.id, now: now)
+        return try withCustomerObject(for: view, rule: handler.name) { (customerValue) throws(RuleError) in
+            try run(handler, arguments: [customerValue], customerID: customer.id, now: now)
+        }
     }
 
     /// Calls `handler` with `arguments` (the customer's userdata last), recording the effects it proposes.
@@ -259,13 +273,13 @@ public final class RuleBook {
     {
         guard !tiers.isEmpty || !segments.isEmpty else { return (nil, []) }
         let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
-        // Kept alive across all predicates, so that they (and `c:in_segment`) share one userdata.
-        let customerValue = try customerObject(for: view)
-        defer { withExtendedLifetime(customerValue) {} }
-        let tier = try tier(in: view)
-        view.tier = tier
-        view.segmentStates = []  // answers a tier condition got were for a customer without a tier
-        return (tier, try segments(in: view))
+        // One userdata shared by all predicates (and `c:in_segment`).
+        return try withCustomerObject(for: view) { (_) throws(RuleError) in
+            let tier = try tier(in: view)
+            view.tier = tier
+            view.segmentStates = []  // answers a tier condition got were for a customer without a tier
+            return (tier, try segments(in: view))
+        }
     }
 
     /// The highest tier whose conditions the customer of `view` meets (tiers are listed lowest first).
@@ -286,9 +300,7 @@ public final class RuleBook {
     func segments(of customer: Customer, at now: Instant) throws(RuleError) -> Set<String> {
         guard !segments.isEmpty else { return [] }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        let customerValue = try customerObject(for: view)
-        defer { withExtendedLifetime(customerValue) {} }
-        return try segments(in: view)
+        return try withCustomerObject(for: view) { (_) throws(RuleError) in try segments(in: view) }
     }
 
     /// The segments the customer of `view` belongs to; the caller keeps the view's userdata alive.
@@ -338,16 +350,38 @@ public final class RuleBook {
         return member
     }
 
-    /// The userdata rules see as `c` for `view`: made once per view and shared by every call that reads it. The view
-    /// holds it weakly (the userdata holds the view), so callers keep the returned reference while they use the view.
-    /// ``luaObject(for:)``, its failure (no memory for the userdata) reported as a failure of `rule`.
-    private func customerObject(for view: CustomerView, rule: String? = nil) throws(RuleError) -> LuaReference {
+    /// Runs `body` with the userdata rules see as `c` for `view`, shared by every call `body` makes: lent through
+    /// the rule book's slot (no finalizer, nothing retained), or a userdata of the view's own when the slot is in use
+    /// further up.
+    private func withCustomerObject<T>(
+        for view: CustomerView, rule: String? = nil, _ body: (LuaReference) throws(RuleError) -> T
+    ) throws(RuleError) -> T {
+        if let object = view.luaObject { return try body(object) }
+        guard !customerSlot.isLent else {
+            let object: LuaReference
+            do {
+                object = try luaObject(for: view)
+            } catch {
+                throw RuleError(rule: rule, underlying: error)
+            }
+            defer { withExtendedLifetime(object) {} }
+            return try body(object)
+        }
         do {
-            return try luaObject(for: view)
+            return try customerSlot.lend(view) { object in
+                view.luaObject = object
+                defer { view.luaObject = nil }
+                return try body(object)
+            }
+        } catch let error as RuleError {
+            throw error
         } catch {
-            throw RuleError(rule: rule, underlying: error)
+            throw RuleError(rule: rule, underlying: error as? LuaError ?? LuaError(kind: .runtime, message: "\(error)"))
         }
     }
+
+    /// The userdata rules see as `c` for `view`: made once per view and shared by every call that reads it. The view
+    /// holds it weakly (the userdata holds the view), so callers keep the returned reference while they use the view.
 
     func luaObject(for view: CustomerView) throws(LuaError) -> LuaReference {
         if let object = view.luaObject { return object }

@@ -1,0 +1,89 @@
+import Synchronization
+
+extension Engine {
+    /// A batch whose rules have run and whose store write is under way (see ``Engine/ingestOverlapped(_:)``).
+    public struct PendingIngest: Sendable {
+        let outcomes: [IngestOutcome]
+        let write: Task<Void, any Error>
+
+        /// Waits until the batch is in the store and returns what happened to each event, in order. Throws the
+        /// store's error when the write failed: then nothing of this batch is applied, nor of any batch ingested
+        /// after it, and the engine has gone back to the store's state.
+        public func durable() async throws -> [IngestOutcome] {
+            try await write.value
+            return outcomes
+        }
+    }
+
+    /// Applies `events` like ``ingest(_:)-([Event])``, but returns once the rules have run, while the store writes
+    /// the batch: a bulk replay runs the rules of its next batch during that write, keeping both busy. Await
+    /// ``PendingIngest/durable()`` for the outcomes.
+    ///
+    /// Writes happen in order, one at a time: the next overlapped batch waits for this write before starting its
+    /// own, and every other operation of the engine waits for it before it starts. Meanwhile the engine's queries
+    /// already see the batch. Unlike ``ingest(_:)-([Event])``, a batch the store refuses because another process
+    /// changed one of its customers is not retried: the error reaches the caller, who can ingest the same events
+    /// again (what was applied is recognised by event id).
+    public func ingestOverlapped(_ events: [Event]) async throws -> PendingIngest {
+        try await serial.withLock {
+            if inFlight?.hasFailed == true { try await settleInFlightWrite() }
+            try await loadSerially(settlingWrites: false)
+            var (batch, outcomes) = try await evaluate(events, writing: inFlight?.eventIDs ?? [])
+            // The rules ran while the previous batch was written; this batch's write starts once that one is in.
+            try await settleInFlightWrite()
+            guard !batch.commits.isEmpty else { return PendingIngest(outcomes: outcomes, write: Task {}) }
+            stampVersions(of: &batch)
+            let commits = batch.commits
+            let store = self.store
+            let failure = WriteFailure()
+            let write = Task {
+                do {
+                    try await store.apply(commits)
+                } catch {
+                    failure.happened.store(true, ordering: .releasing)
+                    throw error
+                }
+            }
+            inFlight = InFlightWrite(
+                task: write, eventIDs: Set(commits.lazy.map(\.eventID)), notifications: batch.notifications,
+                countsBefore: counts, failure: failure)
+            absorb(batch)
+            return PendingIngest(outcomes: outcomes, write: write)
+        }
+    }
+
+    /// Waits for the write an overlapped ingestion left running, then publishes its notifications. When it failed,
+    /// forgets the state it had absorbed (the next operation reads the store's) and throws its error.
+    func settleInFlightWrite() async throws {
+        guard let write = inFlight else { return }
+        inFlight = nil
+        do {
+            try await write.task.value
+        } catch {
+            counts = write.countsBefore
+            reset()
+            throw error
+        }
+        outlet.publish(write.notifications)
+    }
+}
+
+/// The store write an overlapped ingestion started, and what the engine needs if it fails.
+struct InFlightWrite {
+    let task: Task<Void, any Error>
+    /// The events it writes, which the store cannot report as applied before the write ends.
+    let eventIDs: Set<String>
+    /// Published once the write succeeded.
+    let notifications: [EngineNotification]
+    /// The engine's counters before the batch was absorbed, restored when the write fails.
+    let countsBefore: Engine.Counts
+    /// Set when the write failed (read without waiting for it).
+    let failure: WriteFailure
+
+    var hasFailed: Bool { failure.happened.load(ordering: .acquiring) }
+}
+
+/// Whether a write running in its own task failed, readable without awaiting the task.
+final class WriteFailure: Sendable {
+    let happened = Atomic<Bool>(false)
+}

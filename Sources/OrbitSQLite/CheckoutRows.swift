@@ -20,22 +20,23 @@ struct CheckoutRows: Sendable {
                 throw StoreError("cannot encode \(what): \(SQLiteStore.describe(error))")
             }
         }
-        for commit in commits {
-            if let order = commit.order {
+        // By index, reading the few fields it needs: a commit is large, and most have none of these.
+        for index in commits.indices {
+            if let order = commits[index].order {
                 orders.append(
                     (order.orderID, SQLiteStore.key(order.customerID), order.at.millisecondsSinceEpoch,
                      try encode(order, "order '\(order.orderID)'")))
             }
-            if let refund = commit.refund {
+            if let refund = commits[index].refund {
                 refunds.append(
                     (refund.refundID, refund.orderID, refund.at.millisecondsSinceEpoch,
                      try encode(refund, "refund '\(refund.refundID)'")))
             }
-            for coupon in commit.coupons {
+            for coupon in commits[index].coupons {
                 coupons.append(
                     (coupon.code, coupon.offer, coupon.customerID.map(SQLiteStore.key), try encode(coupon, "coupon '\(coupon.code)'")))
             }
-            claims += commit.claims
+            claims += commits[index].claims
         }
     }
 

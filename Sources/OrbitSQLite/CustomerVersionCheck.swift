@@ -10,9 +10,11 @@ struct CustomerVersionCheck: Sendable {
     init(_ commits: [EventCommit]) {
         var seen = Set<String>()
         var expected: [(id: String, key: String, version: Int64)] = []
-        for commit in commits {
-            guard let version = commit.expectedVersion, seen.insert(commit.customerID).inserted else { continue }
-            expected.append((commit.customerID, SQLiteStore.key(commit.customerID), version))
+        for index in commits.indices {
+            guard let version = commits[index].expectedVersion, seen.insert(commits[index].customerID).inserted else {
+                continue
+            }
+            expected.append((commits[index].customerID, SQLiteStore.key(commits[index].customerID), version))
         }
         self.expected = expected
     }

@@ -6,9 +6,8 @@ import Synchronization
 /// A batch of commits made ready for the write transaction: keys normalised and JSON encoded beforehand, so the
 /// writer lock is held only for SQLite work.
 struct PreparedBatch: Sendable {
-    /// One commit with its encoded parts.
+    /// The encoded parts of one commit.
     struct Item: Sendable {
-        var commit: EventCommit
         var eventKey: String
         var customerKey: String
         /// The encoded customer, or nil when a later commit of the batch writes the same customer (only the last
@@ -18,6 +17,8 @@ struct PreparedBatch: Sendable {
         var messageData: [String]
     }
 
+    let commits: [EventCommit]
+    /// By commit index.
     let items: [Item]
     /// Applied effects of the batch, counted per rule and kind.
     let effectCounts: [EffectKey: Int]
@@ -38,8 +39,8 @@ struct PreparedBatch: Sendable {
         for (index, key) in customerKeys.enumerated() { lastIndex[key] = index }
         let writesCustomer = customerKeys.indices.map { lastIndex[customerKeys[$0]] == $0 }
         var effectCounts: [EffectKey: Int] = [:]
-        for commit in commits {
-            for effect in commit.appliedEffects {
+        for index in commits.indices {
+            for effect in commits[index].appliedEffects {
                 effectCounts[EffectKey(rule: effect.rule, kind: effect.kind), default: 0] += 1
             }
         }
@@ -54,14 +55,9 @@ struct PreparedBatch: Sendable {
                 let encoder = StreamingJSONEncoder()
                 for index in (chunk * chunkSize)..<min(commits.count, (chunk + 1) * chunkSize) {
                     do {
-                        let commit = commits[index]
-                        let customerKey = customerKeys[index]
-                        output[index] = Item(
-                            commit: commit, eventKey: SQLiteStore.key(commit.eventID), customerKey: customerKey,
-                            customerJSON: writesCustomer[index]
-                                ? try SQLiteStore.encodeCustomer(commit.customer, encoder: encoder) : nil,
-                            messageData: try commit.messages.map { try Self.encodeData(of: $0, encoder: encoder) }
-                        )
+                        output[index] = try Self.encode(
+                            commits[index], customerKey: customerKeys[index], writesCustomer: writesCustomer[index],
+                            encoder: encoder)
                     } catch {
                         failures.withLock { $0[chunk] = error }
                         return
@@ -71,8 +67,18 @@ struct PreparedBatch: Sendable {
         }
         // The first failure in commit order, as a sequential encoding would report.
         if let failure = failures.withLock({ $0.min { $0.key < $1.key }?.value }) { throw failure }
+        self.commits = commits
         self.items = items.compactMap { $0 }
         self.effectCounts = effectCounts
+    }
+
+    private static func encode(
+        _ commit: borrowing EventCommit, customerKey: String, writesCustomer: Bool, encoder: StreamingJSONEncoder
+    ) throws -> Item {
+        Item(
+            eventKey: SQLiteStore.key(commit.eventID), customerKey: customerKey,
+            customerJSON: writesCustomer ? try SQLiteStore.encodeCustomer(commit.customer, encoder: encoder) : nil,
+            messageData: try commit.messages.map { try encodeData(of: $0, encoder: encoder) })
     }
 
     private static func encodeData(of message: OutboxMessage, encoder: StreamingJSONEncoder) throws -> String {
@@ -85,33 +91,7 @@ struct PreparedBatch: Sendable {
 
     /// Writes the batch. Must run inside a transaction: a throw leaves the rollback to it.
     func write(_ db: Database) throws {
-        let insertEvent = try BulkStatement(
-            db, sql: "INSERT INTO applied_events (event_id, type, customer_id, at) VALUES (?, ?, ?, ?)")
-        let upsertCustomer = try BulkStatement(
-            db,
-            sql: """
-                INSERT INTO customers (id, tier, last_event_at, is_forgotten, data) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET tier = excluded.tier, last_event_at = excluded.last_event_at,
-                    is_forgotten = excluded.is_forgotten, data = excluded.data, version = version + 1
-                """)
-        let insertLedger = try BulkStatement(
-            db,
-            sql: """
-                INSERT INTO ledger (id, customer_id, entry_customer_id, kind, points, at, expires_at, rule, event_id,
-                    reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        let insertMessage = try BulkStatement(
-            db,
-            sql: """
-                INSERT INTO outbox (id, customer_id, message_customer_id, channel, template, data, queued_at, rule)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        let deleteSegments = try BulkStatement(db, sql: "DELETE FROM segment_members WHERE customer_id = ?")
-        let insertSegment = try BulkStatement(
-            db, sql: "INSERT INTO segment_members (customer_id, segment) VALUES (?, ?)")
-        let insertTierChange = try BulkStatement(
-            db, sql: "INSERT INTO tier_changes (customer_id, event_id, at, from_tier, to_tier) VALUES (?, ?, ?, ?, ?)")
+        let statements = try Statements(db)
         let countEffects = try BulkStatement(
             db,
             sql: """
@@ -119,75 +99,121 @@ struct PreparedBatch: Sendable {
                 ON CONFLICT (rule, kind) DO UPDATE SET count = count + excluded.count
                 """)
 
-        for item in items {
-            let commit = item.commit
-            let key = item.customerKey
-            insertEvent.bind(item.eventKey)
-            insertEvent.bind(commit.eventType)
-            insertEvent.bind(key)
-            insertEvent.bind(commit.at.millisecondsSinceEpoch)
-            do {
-                try insertEvent.execute()
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                throw StoreError("event '\(commit.eventID)' was already applied")
-            }
-            if let json = item.customerJSON {
-                let customer = commit.customer
-                upsertCustomer.bind(key)
-                upsertCustomer.bind(customer.tier)
-                upsertCustomer.bind(customer.lastEventAt.millisecondsSinceEpoch)
-                upsertCustomer.bind(customer.isForgotten)
-                upsertCustomer.bind(json)
-                try upsertCustomer.execute()
-            }
-            for entry in commit.ledger {
-                insertLedger.bind(entry.id)
-                insertLedger.bind(key)
-                insertLedger.bind(Self.ifDifferent(entry.customerID, from: key))
-                insertLedger.bind(entry.kind.rawValue)
-                insertLedger.bind(entry.points)
-                insertLedger.bind(entry.at.millisecondsSinceEpoch)
-                insertLedger.bind(entry.expiresAt?.millisecondsSinceEpoch)
-                insertLedger.bind(entry.rule)
-                insertLedger.bind(entry.eventID)
-                insertLedger.bind(entry.reason)
-                try insertLedger.execute()
-            }
-            for (message, data) in zip(commit.messages, item.messageData) {
-                insertMessage.bind(message.id)
-                insertMessage.bind(key)
-                insertMessage.bind(Self.ifDifferent(message.customerID, from: key))
-                insertMessage.bind(message.channel.rawValue)
-                insertMessage.bind(message.template)
-                insertMessage.bind(data)
-                insertMessage.bind(message.queuedAt.millisecondsSinceEpoch)
-                insertMessage.bind(message.rule)
-                try insertMessage.execute()
-            }
-            try AnalyticsRows.record(commit, customerKey: key, eventKey: item.eventKey, in: db)
-            if let segments = commit.segments {
-                deleteSegments.bind(key)
-                try deleteSegments.execute()
-                for segment in segments {
-                    insertSegment.bind(key)
-                    insertSegment.bind(segment)
-                    try insertSegment.execute()
-                }
-            }
-            if let change = commit.tierChange {
-                insertTierChange.bind(key)
-                insertTierChange.bind(item.eventKey)
-                insertTierChange.bind(commit.at.millisecondsSinceEpoch)
-                insertTierChange.bind(change.from)
-                insertTierChange.bind(change.to)
-                try insertTierChange.execute()
-            }
+        for index in commits.indices {
+            try Self.write(commits[index], item: items[index], with: statements, in: db)
         }
         for (effect, count) in effectCounts {
             countEffects.bind(effect.rule)
             countEffects.bind(effect.kind)
             countEffects.bind(Int64(count))
             try countEffects.execute()
+        }
+    }
+
+    /// The statements of a batch's write, prepared once.
+    private struct Statements {
+        let insertEvent: BulkStatement
+        let upsertCustomer: BulkStatement
+        let insertLedger: BulkStatement
+        let insertMessage: BulkStatement
+        let deleteSegments: BulkStatement
+        let insertSegment: BulkStatement
+        let insertTierChange: BulkStatement
+
+        init(_ db: Database) throws {
+            insertEvent = try BulkStatement(
+                db, sql: "INSERT INTO applied_events (event_id, type, customer_id, at) VALUES (?, ?, ?, ?)")
+            upsertCustomer = try BulkStatement(
+                db,
+                sql: """
+                    INSERT INTO customers (id, tier, last_event_at, is_forgotten, data) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET tier = excluded.tier, last_event_at = excluded.last_event_at,
+                        is_forgotten = excluded.is_forgotten, data = excluded.data, version = version + 1
+                    """)
+            insertLedger = try BulkStatement(
+                db,
+                sql: """
+                    INSERT INTO ledger (id, customer_id, entry_customer_id, kind, points, at, expires_at, rule, event_id,
+                        reason)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            insertMessage = try BulkStatement(
+                db,
+                sql: """
+                    INSERT INTO outbox (id, customer_id, message_customer_id, channel, template, data, queued_at, rule)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            deleteSegments = try BulkStatement(db, sql: "DELETE FROM segment_members WHERE customer_id = ?")
+            insertSegment = try BulkStatement(
+                db, sql: "INSERT INTO segment_members (customer_id, segment) VALUES (?, ?)")
+            insertTierChange = try BulkStatement(
+                db, sql: "INSERT INTO tier_changes (customer_id, event_id, at, from_tier, to_tier) VALUES (?, ?, ?, ?, ?)")
+        }
+    }
+
+    /// Writes one commit (borrowed from the batch: nothing of it is copied).
+    private static func write(
+        _ commit: borrowing EventCommit, item: Item, with statements: Statements, in db: Database
+    ) throws {
+        let key = item.customerKey
+        statements.insertEvent.bind(item.eventKey)
+        statements.insertEvent.bind(commit.eventType)
+        statements.insertEvent.bind(key)
+        statements.insertEvent.bind(commit.at.millisecondsSinceEpoch)
+        do {
+            try statements.insertEvent.execute()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw StoreError("event '\(commit.eventID)' was already applied")
+        }
+        if let json = item.customerJSON {
+            statements.upsertCustomer.bind(key)
+            statements.upsertCustomer.bind(commit.customer.tier)
+            statements.upsertCustomer.bind(commit.customer.lastEventAt.millisecondsSinceEpoch)
+            statements.upsertCustomer.bind(commit.customer.isForgotten)
+            statements.upsertCustomer.bind(json)
+            try statements.upsertCustomer.execute()
+        }
+        for entry in commit.ledger {
+            statements.insertLedger.bind(entry.id)
+            statements.insertLedger.bind(key)
+            statements.insertLedger.bind(Self.ifDifferent(entry.customerID, from: key))
+            statements.insertLedger.bind(entry.kind.rawValue)
+            statements.insertLedger.bind(entry.points)
+            statements.insertLedger.bind(entry.at.millisecondsSinceEpoch)
+            statements.insertLedger.bind(entry.expiresAt?.millisecondsSinceEpoch)
+            statements.insertLedger.bind(entry.rule)
+            statements.insertLedger.bind(entry.eventID)
+            statements.insertLedger.bind(entry.reason)
+            try statements.insertLedger.execute()
+        }
+        for (message, data) in zip(commit.messages, item.messageData) {
+            statements.insertMessage.bind(message.id)
+            statements.insertMessage.bind(key)
+            statements.insertMessage.bind(Self.ifDifferent(message.customerID, from: key))
+            statements.insertMessage.bind(message.channel.rawValue)
+            statements.insertMessage.bind(message.template)
+            statements.insertMessage.bind(data)
+            statements.insertMessage.bind(message.queuedAt.millisecondsSinceEpoch)
+            statements.insertMessage.bind(message.rule)
+            try statements.insertMessage.execute()
+        }
+        try AnalyticsRows.record(commit, customerKey: key, eventKey: item.eventKey, in: db)
+        if let segments = commit.segments {
+            statements.deleteSegments.bind(key)
+            try statements.deleteSegments.execute()
+            for segment in segments {
+                statements.insertSegment.bind(key)
+                statements.insertSegment.bind(segment)
+                try statements.insertSegment.execute()
+            }
+        }
+        if let change = commit.tierChange {
+            statements.insertTierChange.bind(key)
+            statements.insertTierChange.bind(item.eventKey)
+            statements.insertTierChange.bind(commit.at.millisecondsSinceEpoch)
+            statements.insertTierChange.bind(change.from)
+            statements.insertTierChange.bind(change.to)
+            try statements.insertTierChange.execute()
         }
     }
 

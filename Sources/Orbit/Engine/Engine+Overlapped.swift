@@ -44,8 +44,10 @@ extension Engine {
                     throw error
                 }
             }
+            var eventIDs = Set<String>(minimumCapacity: commits.count)
+            for index in commits.indices { eventIDs.insert(commits[index].eventID) }
             inFlight = InFlightWrite(
-                task: write, eventIDs: Set(commits.lazy.map(\.eventID)), notifications: batch.notifications,
+                task: write, eventIDs: eventIDs, notifications: batch.notifications,
                 countsBefore: counts, failure: failure)
             absorb(batch)
             return PendingIngest(outcomes: outcomes, write: write)

@@ -494,9 +494,7 @@ public actor Engine {
     }
 
     /// Re-evaluates tier and segments and completes the commit.
-    func finish(_ customer: Customer, context: ApplyContext, batch: Batch) throws -> CommitResult {
-        var customer = customer
-        var context = context
+    func finish(_ customer: consuming Customer, context: consuming ApplyContext, batch: Batch) throws -> CommitResult {
         let standing = try rules.standing(of: customer, at: context.at)
         let tier = standing.tier?.name
         var tierChange: TierChange?

@@ -28,6 +28,7 @@ public enum Effect: Hashable, Sendable {
 public struct ProposedEffect: Hashable, Sendable {
     public var effect: Effect
     public var rule: String
+    /// Where the rule that proposed it is defined; for an emitted event, the line of the `emit` call.
     public var file: String
     public var line: Int?
 }

@@ -250,7 +250,7 @@ public final class RuleBook {
     private func run(_ handler: EventHandler, arguments: [LuaReference], customerID: String, now: Instant)
         throws(RuleError) -> [ProposedEffect]
     {
-        let evaluation = RuleEvaluation(rule: handler.name, customerID: customerID, now: now)
+        let evaluation = RuleEvaluation(rule: handler.name, location: handler.location, customerID: customerID, now: now)
         self.evaluation = evaluation
         defer { self.evaluation = nil }
         try guarded(rule: handler.name) {

@@ -3,12 +3,16 @@ import LuaRuntime
 /// One run of a handler: the effects it proposes, recorded by the effect functions as it calls them.
 final class RuleEvaluation {
     let rule: String
+    /// Where the rule is defined: the location of its effects (finding each call's line costs a walk of Lua's stack,
+    /// which only `emit` pays, for the error that names a runaway chain of emitted events).
+    let location: RuleLocation
     let customerID: String
     let now: Instant
     private(set) var effects: [ProposedEffect] = []
 
-    init(rule: String, customerID: String, now: Instant) {
+    init(rule: String, location: RuleLocation, customerID: String, now: Instant) {
         self.rule = rule
+        self.location = location
         self.customerID = customerID
         self.now = now
     }
@@ -24,8 +28,10 @@ final class RuleEvaluation {
         return (prefix.isEmpty ? "C" : prefix) + "-" + code
     }
 
-    func record(_ effect: Effect, at location: (chunk: String, line: Int)?) {
-        effects.append(ProposedEffect(effect: effect, rule: rule, file: location?.chunk ?? "?", line: location?.line))
+    /// Records `effect`, at `call` (a call's location) or at the rule's.
+    func record(_ effect: Effect, at call: (chunk: String, line: Int)? = nil) {
+        effects.append(
+            ProposedEffect(effect: effect, rule: rule, file: call?.chunk ?? location.file, line: call?.line ?? location.line))
     }
 }
 
@@ -47,16 +53,16 @@ enum RuleFunctions {
                 }
                 expiresAt = evaluation.now.adding(days: Int(days))
             }
-            evaluation.record(.awardPoints(points, expiresAt: expiresAt), at: stack.callerLocation)
+            evaluation.record(.awardPoints(points, expiresAt: expiresAt))
         }
         lua.register(function: "deduct") { [weak book] stack in
-            try current(book, "deduct").record(.deductPoints(try positive(stack, "deduct")), at: stack.callerLocation)
+            try current(book, "deduct").record(.deductPoints(try positive(stack, "deduct")))
         }
         lua.register(function: "tag") { [weak book] stack in
-            try current(book, "tag").record(.addTag(try name(stack, "tag")), at: stack.callerLocation)
+            try current(book, "tag").record(.addTag(try name(stack, "tag")))
         }
         lua.register(function: "untag") { [weak book] stack in
-            try current(book, "untag").record(.removeTag(try name(stack, "untag")), at: stack.callerLocation)
+            try current(book, "untag").record(.removeTag(try name(stack, "untag")))
         }
         lua.register(function: "set") { [weak book] stack in
             let evaluation = try current(book, "set")
@@ -64,7 +70,7 @@ enum RuleFunctions {
             guard let value = JSONValue(try stack.value(at: 2)) else {
                 throw LuaArgumentError(function: "set", position: 2, problem: "a value JSON can hold expected")
             }
-            evaluation.record(.setAttribute(key, value), at: stack.callerLocation)
+            evaluation.record(.setAttribute(key, value))
         }
         lua.register(function: "send") { [weak book] stack in
             let evaluation = try current(book, "send")
@@ -78,8 +84,7 @@ enum RuleFunctions {
             }
             let template = try name(stack, "send", position: 2)
             evaluation.record(
-                .sendMessage(channel: channel, template: template, data: try object(stack, "send", position: 3)),
-                at: stack.callerLocation)
+                .sendMessage(channel: channel, template: template, data: try object(stack, "send", position: 3)))
         }
         lua.register(function: "emit") { [weak book] stack in
             let evaluation = try current(book, "emit")
@@ -116,7 +121,7 @@ enum RuleFunctions {
                 code: evaluation.couponCode(for: offer), offer: offer, uses: uses,
                 expiresAt: days.map { evaluation.now.adding(days: Int($0)) }, customerID: evaluation.customerID,
                 issuedAt: evaluation.now, rule: evaluation.rule)
-            evaluation.record(.issueCoupon(coupon), at: stack.callerLocation)
+            evaluation.record(.issueCoupon(coupon))
             stack.push(coupon.code)
         }
         lua.register(function: "eur") { stack in

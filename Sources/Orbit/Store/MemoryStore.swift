@@ -24,43 +24,55 @@ public actor MemoryStore: Store {
     public func appliedEventIDs(among ids: [String]) -> Set<String> { Set(ids.filter(appliedEvents.contains)) }
 
     public func apply(_ commits: [EventCommit]) throws {
+        // Commits are large: read by index and borrowed, never copied whole.
         var seen = Set<String>()
-        for commit in commits where appliedEvents.contains(commit.eventID) || !seen.insert(commit.eventID).inserted {
-            throw StoreError("event '\(commit.eventID)' was already applied")
-        }
         var checked = Set<String>()
-        for commit in commits {
-            guard let expected = commit.expectedVersion, checked.insert(commit.customerID).inserted else { continue }
-            if (versions[commit.customerID] ?? -1) != expected { throw StaleCustomer(customerID: commit.customerID) }
-        }
         var usage = counters
-        for claim in commits.flatMap(\.claims) {
-            let total = usage[claim.key, default: 0] + claim.amount
-            if claim.amount > 0, let limit = claim.limit, total > limit { throw UsageLimitExceeded(key: claim.key) }
-            usage[claim.key] = total
-        }
-        for commit in commits {
-            if let refund = commit.refund, refunds[refund.refundID] != nil {
+        for index in commits.indices {
+            let eventID = commits[index].eventID
+            if appliedEvents.contains(eventID) || !seen.insert(eventID).inserted {
+                throw StoreError("event '\(eventID)' was already applied")
+            }
+            let customerID = commits[index].customerID
+            if let expected = commits[index].expectedVersion, checked.insert(customerID).inserted,
+                (versions[customerID] ?? -1) != expected
+            {
+                throw StaleCustomer(customerID: customerID)
+            }
+            for claim in commits[index].claims {
+                let total = usage[claim.key, default: 0] + claim.amount
+                if claim.amount > 0, let limit = claim.limit, total > limit { throw UsageLimitExceeded(key: claim.key) }
+                usage[claim.key] = total
+            }
+            if let refund = commits[index].refund, refunds[refund.refundID] != nil {
                 throw StoreError("refund '\(refund.refundID)' was already applied")
             }
         }
         counters = usage
-        for id in Set(commits.map(\.customerID)) { versions[id, default: -1] += 1 }
-        for commit in commits {
-            if let order = commit.order { orders[order.orderID] = order }
-            if let refund = commit.refund { refunds[refund.refundID] = refund }
-            for coupon in commit.coupons { issuedCoupons[coupon.code] = coupon }
-            appliedEvents.insert(commit.eventID)
-            customers[commit.customerID] = commit.customer
-            ledgers[commit.customerID, default: []].append(contentsOf: commit.ledger)
-            outbox[commit.customerID, default: []].append(contentsOf: commit.messages)
-            if let segments = commit.segments {
-                segmentHistory += SegmentChange.changes(
-                    of: commit.customerID, from: memberships[commit.customerID] ?? [], to: segments, at: commit.at)
-                memberships[commit.customerID] = segments
-            }
-            if let response = commit.surveyResponse { surveys.append(response) }
+        for id in customerIDs(of: commits) { versions[id, default: -1] += 1 }
+        for index in commits.indices { record(commits[index]) }
+    }
+
+    private func customerIDs(of commits: [EventCommit]) -> Set<String> {
+        var ids = Set<String>()
+        for index in commits.indices { ids.insert(commits[index].customerID) }
+        return ids
+    }
+
+    private func record(_ commit: borrowing EventCommit) {
+        if let order = commit.order { orders[order.orderID] = order }
+        if let refund = commit.refund { refunds[refund.refundID] = refund }
+        for coupon in commit.coupons { issuedCoupons[coupon.code] = coupon }
+        appliedEvents.insert(commit.eventID)
+        customers[commit.customerID] = commit.customer
+        ledgers[commit.customerID, default: []].append(contentsOf: commit.ledger)
+        outbox[commit.customerID, default: []].append(contentsOf: commit.messages)
+        if let segments = commit.segments {
+            segmentHistory += SegmentChange.changes(
+                of: commit.customerID, from: memberships[commit.customerID] ?? [], to: segments, at: commit.at)
+            memberships[commit.customerID] = segments
         }
+        if let response = commit.surveyResponse { surveys.append(response) }
     }
 
     public func ledger(customerID: String) -> [PointsEntry] { ledgers[customerID] ?? [] }

@@ -49,18 +49,22 @@ struct PreparedBatch: Sendable {
         let chunkCount = commits.count >= 256 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
         let chunkSize = (commits.count + chunkCount - 1) / chunkCount
         let failures = Mutex<[Int: any Error]>([:])
-        items.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let output = buffer
-            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-                let encoder = StreamingJSONEncoder()
-                for index in (chunk * chunkSize)..<min(commits.count, (chunk + 1) * chunkSize) {
-                    do {
-                        output[index] = try Self.encode(
-                            commits[index], customerKey: customerKeys[index], writesCustomer: writesCustomer[index],
-                            encoder: encoder)
-                    } catch {
-                        failures.withLock { $0[chunk] = error }
-                        return
+        // Through buffer pointers: an element is borrowed where it lies (an array's subscript would copy it).
+        commits.withUnsafeBufferPointer { source in
+            items.withUnsafeMutableBufferPointer { buffer in
+                nonisolated(unsafe) let input = source
+                nonisolated(unsafe) let output = buffer
+                DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                    let encoder = StreamingJSONEncoder()
+                    for index in (chunk * chunkSize)..<min(input.count, (chunk + 1) * chunkSize) {
+                        do {
+                            output[index] = try Self.encode(
+                                input[index], customerKey: customerKeys[index], writesCustomer: writesCustomer[index],
+                                encoder: encoder)
+                        } catch {
+                            failures.withLock { $0[chunk] = error }
+                            return
+                        }
                     }
                 }
             }
@@ -99,8 +103,10 @@ struct PreparedBatch: Sendable {
                 ON CONFLICT (rule, kind) DO UPDATE SET count = count + excluded.count
                 """)
 
-        for index in commits.indices {
-            try Self.write(commits[index], item: items[index], with: statements, in: db)
+        try commits.withUnsafeBufferPointer { commits in
+            for index in commits.indices {
+                try Self.write(commits[index], item: items[index], with: statements, in: db)
+            }
         }
         for (effect, count) in effectCounts {
             countEffects.bind(effect.rule)

@@ -517,11 +517,12 @@ public actor Engine {
                 }
             }
         }
-        var commit = EventCommit(
-            eventID: context.eventID, eventType: context.eventType, customerID: customer.id, at: context.at,
-            customer: customer, ledger: context.ledger, messages: context.messages, segments: changedSegments,
-            tierChange: tierChange, appliedEffects: context.applied, surveyResponse: context.surveyResponse)
-        commit.coupons = context.coupons
-        return CommitResult(commit: commit, segments: segments, notifications: context.notifications)
+        return CommitResult(
+            commit: EventCommit(
+                eventID: context.eventID, eventType: context.eventType, customerID: customer.id, at: context.at,
+                customer: customer, ledger: context.ledger, messages: context.messages, segments: changedSegments,
+                tierChange: tierChange, appliedEffects: context.applied, coupons: context.coupons,
+                surveyResponse: context.surveyResponse),
+            segments: segments, notifications: context.notifications)
     }
 }

@@ -31,7 +31,8 @@ public struct EventCommit: Hashable, Sendable {
     public init(
         eventID: String, eventType: String, customerID: String, at: Instant, customer: Customer,
         ledger: [PointsEntry] = [], messages: [OutboxMessage] = [], segments: Set<String>? = nil,
-        tierChange: TierChange? = nil, appliedEffects: [AppliedEffect] = [], surveyResponse: SurveyResponse? = nil
+        tierChange: TierChange? = nil, appliedEffects: [AppliedEffect] = [], coupons: [Coupon] = [],
+        surveyResponse: SurveyResponse? = nil
     ) {
         self.eventID = eventID
         self.eventType = eventType
@@ -43,6 +44,7 @@ public struct EventCommit: Hashable, Sendable {
         self.segments = segments
         self.tierChange = tierChange
         self.appliedEffects = appliedEffects
+        self.coupons = coupons
         self.surveyResponse = surveyResponse
     }
 }

@@ -100,7 +100,9 @@ struct ConcurrentIngestTests {
         return events
     }
 
-    @Test("overlapped ingestion ends as plain ingestion, and knows the events of the batch still being written")
+    @Test(
+        "overlapped ingestion ends as plain ingestion, and knows the events of the batch still being written",
+        .timeLimit(.minutes(1)))
     func overlappedEqualsPlain() async throws {
         let batches = [Self.purchases(1...2), Self.purchases(3...4, repeating: "c-1-2"), Self.purchases(5...6)]
         let plainStore = YieldingStore()
@@ -109,10 +111,17 @@ struct ConcurrentIngestTests {
 
         let store = YieldingStore()
         let engine = try Self.engine(over: store)
+        var notifications = engine.notifications.makeAsyncIterator()
         var pending: [Engine.PendingIngest] = []
         for batch in batches { pending.append(try await engine.ingestOverlapped(batch)) }
         var statuses: [IngestOutcome.Status] = []
         for batch in pending { statuses += try await batch.durable().map(\.status) }
+        // Every batch's notifications are out once it is durable, in order.
+        var awarded: [Int64] = []
+        while awarded.count < 6, let notification = await notifications.next() {
+            if case .pointsAwarded("c-1", let points, _) = notification { awarded.append(points) }
+        }
+        #expect(awarded == [25, 50, 75, 200, 250, 300], "day × 25 points; gold (× 2) once 100 are earned")
         #expect(statuses.filter { $0 == .duplicate }.count == 1, "c-1-2 is written by the batch before")
         #expect(statuses.filter { $0 == .applied }.count == 18)
         for customer in ["c-1", "c-2", "c-3"] {

@@ -34,7 +34,8 @@ extension Engine {
             guard !batch.commits.isEmpty else { return PendingIngest(outcomes: outcomes, write: Task {}) }
             stampVersions(of: &batch)
             let commits = batch.commits
-            let store = self.store
+            let notifications = batch.notifications
+            let (store, outlet) = (self.store, self.outlet)
             let failure = WriteFailure()
             let write = Task {
                 do {
@@ -43,19 +44,19 @@ extension Engine {
                     failure.happened.store(true, ordering: .releasing)
                     throw error
                 }
+                // Writes run one at a time, so notifications keep their order.
+                outlet.publish(notifications)
             }
             var eventIDs = Set<String>(minimumCapacity: commits.count)
             for index in commits.indices { eventIDs.insert(commits[index].eventID) }
-            inFlight = InFlightWrite(
-                task: write, eventIDs: eventIDs, notifications: batch.notifications,
-                countsBefore: counts, failure: failure)
+            inFlight = InFlightWrite(task: write, eventIDs: eventIDs, countsBefore: counts, failure: failure)
             absorb(batch)
             return PendingIngest(outcomes: outcomes, write: write)
         }
     }
 
-    /// Waits for the write an overlapped ingestion left running, then publishes its notifications. When it failed,
-    /// forgets the state it had absorbed (the next operation reads the store's) and throws its error.
+    /// Waits for the write an overlapped ingestion left running. When it failed, forgets the state it had absorbed
+    /// (the next operation reads the store's) and throws its error.
     func settleInFlightWrite() async throws {
         guard let write = inFlight else { return }
         inFlight = nil
@@ -66,7 +67,6 @@ extension Engine {
             reset()
             throw error
         }
-        outlet.publish(write.notifications)
     }
 }
 
@@ -75,8 +75,6 @@ struct InFlightWrite {
     let task: Task<Void, any Error>
     /// The events it writes, which the store cannot report as applied before the write ends.
     let eventIDs: Set<String>
-    /// Published once the write succeeded.
-    let notifications: [EngineNotification]
     /// The engine's counters before the batch was absorbed, restored when the write fails.
     let countsBefore: Engine.Counts
     /// Set when the write failed (read without waiting for it).

@@ -131,6 +131,80 @@ static inline void orbit_set_limit_hook(lua_State *L, int interval) {
     }
 }
 
+/* MARK: - Read-only tables */
+
+/* A read-only view of a table is an empty proxy whose metatable reads from the table (__index) and whose other
+   metamethods are these shared C functions, which find the table through the metatable (hidden from rules by
+   __metatable = false): wrapping allocates two tables and no closure, and needs no Lua call. */
+
+static inline void orbit_readonly_target(lua_State *L, int proxy) {
+    lua_getmetatable(L, proxy);
+    lua_getfield(L, -1, "__index");
+    lua_remove(L, -2);
+}
+
+static inline int orbit_readonly_newindex(lua_State *L) {
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__readonly");
+    const char *name = lua_tostring(L, -1);
+    const char *key = luaL_tolstring(L, 2, NULL);
+    return luaL_error(L, "attempt to modify read-only table '%s' (field '%s')", name ? name : "?", key);
+}
+
+static inline int orbit_readonly_len(lua_State *L) {
+    orbit_readonly_target(L, 1);
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+    return 1;
+}
+
+/* The iterator pairs() returns: next over the table in its upvalue (the proxy is the state, and stays empty). */
+static inline int orbit_readonly_next(lua_State *L) {
+    lua_settop(L, 2);
+    if (lua_next(L, lua_upvalueindex(1))) return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static inline int orbit_readonly_pairs(lua_State *L) {
+    orbit_readonly_target(L, 1);
+    lua_pushcclosure(L, orbit_readonly_next, 1);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* Replaces the table on top of the stack with its read-only view, named `name` in errors. */
+static inline void orbit_make_readonly(lua_State *L, const char *name) {
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 6);
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, orbit_readonly_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, orbit_readonly_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushcfunction(L, orbit_readonly_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "__readonly");
+    lua_setmetatable(L, -2);
+    lua_replace(L, -2);
+}
+
+/* readonly(t, name) for the sandbox's own Lua. */
+static inline int orbit_readonly_function(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    const char *name = luaL_checkstring(L, 2);
+    lua_settop(L, 2);
+    lua_pushvalue(L, 1);
+    orbit_make_readonly(L, name);
+    return 1;
+}
+
+static inline lua_CFunction orbit_readonly_cfunction(void) { return orbit_readonly_function; }
+
 /* MARK: - Host functions */
 
 /* Every Swift function reached from Lua goes through here: the Swift dispatcher returns normally, and only then is

@@ -60,6 +60,37 @@ struct SandboxTests {
         #expect(error?.line == 1)
     }
 
+    @Test("a read-only view reads, counts and iterates like its table, and refuses every change", arguments: [false, true])
+    func readOnlyViews(nested: Bool) throws {
+        let lua = try makeState()
+        let fields: [LuaValue: LuaValue] = ["id": "e-1", "total": 4999, "items": nested ? .array(["a", "b"]) : .nil]
+        let view = try lua.readOnlyTable(name: "event", capacity: 3) { table in
+            for (key, value) in fields { table.set(key.stringValue!, value) }
+        }
+        let inspect = try loadFunction(
+            lua,
+            """
+            function(e)
+              local keys = {}
+              for key in pairs(e) do keys[#keys + 1] = key end
+              table.sort(keys)
+              return e.id, e.total, table.concat(keys, ","), getmetatable(e), rawget(e, "id"), #(e.items or {})
+            end
+            """)
+        let values = try lua.call(inspect) { $0.push(view) } results: { results in
+            try (1...6).map { try results.value(at: $0) }
+        }
+        #expect(values == ["e-1", 4999, nested ? "id,items,total" : "id,total", false, .nil, nested ? 2 : 0])
+        let writes = ["e.total = 0", "e.new = 1", "local k = next(e) e[k] = 1"] + (nested ? ["e.items[1] = 'z'"] : [])
+        for write in writes {
+            let error = #expect(throws: LuaError.self) {
+                try lua.call(try loadFunction(lua, "function(e) \(write) end")) { $0.push(view) } results: { _ in () }
+            }
+            #expect(error?.message.hasPrefix("attempt to modify read-only table 'event") == true, "\(write)")
+            #expect(error?.line == 1)
+        }
+    }
+
     @Test("one chunk cannot poison the string metatable for another")
     func stringMetatablePoisoning() throws {
         let lua = try makeState()

@@ -18,7 +18,6 @@ final class StateCore {
     var messageHandlerRef: Int32 = LUA_NOREF
     var baseEnvironmentRef: Int32 = LUA_NOREF
     var environmentMetatableRef: Int32 = LUA_NOREF
-    var readOnlyRef: Int32 = LUA_NOREF
     var indexFunctionRef: Int32 = LUA_NOREF
     var deepReadOnlyRef: Int32 = LUA_NOREF
     var hostFunctionMetatableRef: Int32 = LUA_NOREF

@@ -29,20 +29,28 @@ enum Sandbox {
             core.pushHostFunction(HostFunction(name: name, body: body))
             lua_setfield(L, -2, name)
         }
+        lua_pushcclosure(L, orbit_readonly_cfunction(), 0)
+        lua_setfield(L, -2, "readonly")
         try core.protectedCall(argumentCount: 1, chunk: chunkName)
-        // The bootstrap returned: base, environment metatable, readonly, index, deep readonly.
+        // The bootstrap returned: base, environment metatable, index, deep readonly.
         core.deepReadOnlyRef = luaL_ref(L, orbit_registryindex())
         core.indexFunctionRef = luaL_ref(L, orbit_registryindex())
-        core.readOnlyRef = luaL_ref(L, orbit_registryindex())
         core.environmentMetatableRef = luaL_ref(L, orbit_registryindex())
         core.baseEnvironmentRef = luaL_ref(L, orbit_registryindex())
     }
 
     /// Replaces the table on top of the stack with a read-only view of it named `name` (and of every table in it,
-    /// when `deep`). Runs the bootstrap's Lua in a protected call, under the limits like any call.
+    /// when `deep`: that walk runs the bootstrap's Lua in a protected call, under the limits like any call).
     static func makeReadOnly(in core: StateCore, name: String, deep: Bool = false) throws(LuaError) {
         let L = core.L
-        core.pushReference(deep ? core.deepReadOnlyRef : core.readOnlyRef)
+        guard lua_checkstack(L, 4) != 0 else {
+            throw LuaError(kind: .stackOverflow, message: "\(name): no room on the Lua stack for a read-only view")
+        }
+        guard deep else {
+            orbit_make_readonly(L, name)
+            return
+        }
+        core.pushReference(core.deepReadOnlyRef)
         orbit_insert(L, -2)
         lua_pushstring(L, name)
         try core.protectedCall(argumentCount: 2, chunk: chunkName)
@@ -120,18 +128,9 @@ enum Sandbox {
         local math_type, ceil, log = math.type, math.ceil, math.log
         local charge = host.charge
 
-        local function readonly(t, name)
-          return setmetatable({}, {
-            __index = t,
-            __newindex = function(_, key)
-              error(("attempt to modify read-only table '%s' (field '%s')"):format(name, tostring(key)), 2)
-            end,
-            __len = function() return #t end,
-            -- The iterator closes over the real table; handing out `t` itself would let pairs() unlock it.
-            __pairs = function(proxy) return function(_, key) return next(t, key) end, proxy, nil end,
-            __metatable = false,
-          })
-        end
+        -- In C (orbit_make_readonly): an empty proxy over `t` with a locked metatable; pairs() iterates `t` without
+        -- handing it out.
+        local readonly = host.readonly
 
         local function pick(library, names)
           local copy = {}
@@ -323,8 +322,7 @@ enum Sandbox {
           return readonly(t, name)
         end
 
-        return base, { __index = base, __metatable = false }, readonly, function(t, key) return t[key] end,
-          deep_readonly
+        return base, { __index = base, __metatable = false }, function(t, key) return t[key] end, deep_readonly
         """
 }
 

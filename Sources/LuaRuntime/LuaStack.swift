@@ -228,7 +228,7 @@ extension LuaStack {
         guard count >= position, lua_type(L, base + Int32(position)) == LUA_TTABLE, lua_checkstack(L, 2) != 0 else {
             return .nil
         }
-        lua_pushstring(L, key)
+        key.withCString { _ = lua_pushstring(L, $0) }  // no temporary C string array, unlike passing `key` itself
         _ = lua_rawget(L, base + Int32(position))
         defer { orbit_pop(L, 1) }
         do {

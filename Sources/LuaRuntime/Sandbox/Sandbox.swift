@@ -47,7 +47,7 @@ enum Sandbox {
             throw LuaError(kind: .stackOverflow, message: "\(name): no room on the Lua stack for a read-only view")
         }
         guard deep else {
-            orbit_make_readonly(L, name)
+            name.withCString { orbit_make_readonly(L, $0) }
             return
         }
         core.pushReference(core.deepReadOnlyRef)

@@ -78,7 +78,7 @@ final class CustomerView {
     /// `{ days = N }`, or no argument for the whole history.
     private static func window(_ stack: borrowing LuaStack, _ method: String) throws -> Int {
         if stack.isNil(at: 1) { return Int.max / 2 }
-        guard stack.typeName(at: 1) == "table", let days = try stack.field("days", of: 1).integerValue, days > 0 else {
+        guard let days = try stack.field("days", of: 1).integerValue, days > 0 else {  // nil when not a table
             throw LuaArgumentError(function: method, position: 1, problem: "{ days = N } expected, with N above 0")
         }
         return Int(days)

@@ -231,7 +231,7 @@ public final class RuleBook {
             }
         }
         for handler in handlers where handler.eventType == event.type {
-            proposed += try run(handler, arguments: [eventValue, customerValue], customerID: customerID, now: now)
+            proposed += try run(handler, event: eventValue, customer: customerValue, customerID: customerID, now: now)
         }
         return proposed
     }
@@ -242,20 +242,21 @@ public final class RuleBook {
     {
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
         return try withCustomerObject(for: view, rule: handler.name) { (customerValue) throws(RuleError) in
-            try run(handler, arguments: [customerValue], customerID: customer.id, now: now)
+            try run(handler, event: nil, customer: customerValue, customerID: customer.id, now: now)
         }
     }
 
-    /// Calls `handler` with `arguments` (the customer's userdata last), recording the effects it proposes.
-    private func run(_ handler: EventHandler, arguments: [LuaReference], customerID: String, now: Instant)
-        throws(RuleError) -> [ProposedEffect]
-    {
+    /// Calls `handler` with the event (none for `inactive`) and the customer, recording the effects it proposes.
+    private func run(
+        _ handler: EventHandler, event: LuaReference?, customer: LuaReference, customerID: String, now: Instant
+    ) throws(RuleError) -> [ProposedEffect] {
         let evaluation = RuleEvaluation(rule: handler.name, location: handler.location, customerID: customerID, now: now)
         self.evaluation = evaluation
         defer { self.evaluation = nil }
         try guarded(rule: handler.name) {
             _ = try lua.call(handler.function) { stack in
-                for argument in arguments { stack.push(argument) }
+                if let event { stack.push(event) }
+                stack.push(customer)
             } results: { _ in () }
         }
         return evaluation.effects

@@ -104,27 +104,22 @@ struct DiscountPlan {
         }
     }
 
-    /// The discount on lines matched for `total`, or why there is none.
-    func discount(matched: MatchedLines, currency: Currency) -> Result<Int64, ShortfallError> {
-        if matched.count == 0 { return .failure(ShortfallError(.noMatch(filter))) }
-        if matched.total < minimum {
-            return .failure(
-                ShortfallError(
-                    .below(
-                        minimum: Money(minorUnits: minimum, currency: currency),
-                        has: Money(minorUnits: matched.total, currency: currency), filter)))
-        }
+    /// The discount on `matched`; nil when no line matches or their total is below the minimum.
+    func discount(matched: MatchedLines) -> Int64? {
+        guard matched.count > 0, matched.total >= minimum else { return nil }
         switch kind {
-        case .percent(let hundredths): return .success(matched.total * hundredths / 10_000)
-        case .amount(let amount): return .success(min(amount, matched.total))
+        case .percent(let hundredths): return matched.total * hundredths / 10_000
+        case .amount(let amount): return min(amount, matched.total)
         }
     }
-}
 
-/// A ``Shortfall`` as an error, for `Result`.
-struct ShortfallError: Error {
-    let shortfall: Shortfall
-    init(_ shortfall: Shortfall) { self.shortfall = shortfall }
+    /// Why `matched` gets no discount, when ``discount(matched:)`` is nil.
+    func shortfall(matched: MatchedLines, currency: Currency) -> Shortfall {
+        if matched.count == 0 { return .noMatch(filter) }
+        return .below(
+            minimum: Money(minorUnits: minimum, currency: currency), has: Money(minorUnits: matched.total, currency: currency),
+            filter)
+    }
 }
 
 /// Computes discounts over a cart. Rounding rule (docs/checkout.md): a percentage is taken of the matched lines'
@@ -192,10 +187,10 @@ struct DiscountCalculator {
         case .percentOff, .amountOff:
             let plan = DiscountPlan(rule)!
             let lines = matched(plan.filter)
-            switch plan.discount(matched: lines, currency: cart.currency) {
-            case .failure(let error): return empty(error.shortfall)
-            case .success(let amount): return DiscountOutcome(lineAmounts: spread(amount, over: lines))
+            guard let amount = plan.discount(matched: lines) else {
+                return empty(plan.shortfall(matched: lines, currency: cart.currency))
             }
+            return DiscountOutcome(lineAmounts: spread(amount, over: lines))
         case .buyXGetY(let buy, let get, let hundredths, let filter):
             let units = matchedUnits(filter)
             let count = units.reduce(Int64(0)) { $0 + $1.quantity }

@@ -22,6 +22,8 @@ struct QuoteEvaluator {
     let customer: Customer
     let now: Instant
     let state: CheckoutState
+    /// The position of the customer's tier among the rule book's tiers, lowest first; nil without a tier.
+    private let heldTierRank: Int?
     /// Instructions a rule function taking the cart may use: a base plus a share per line, so that a big cart never
     /// fails where a small one passes.
     static let instructionsPerLine = 50_000
@@ -62,6 +64,7 @@ struct QuoteEvaluator {
         init(lineCount: Int, capacity: Int) {
             self.lineCount = lineCount
             all.reserveCapacity(capacity)
+            amounts.reserveCapacity(lineCount * capacity)
         }
 
         var indices: Range<Int> { all.indices }
@@ -97,6 +100,15 @@ struct QuoteEvaluator {
             guard let start = all[index].lines else { return [] }
             return amounts[start..<start + lineCount]
         }
+    }
+
+    init(book: RuleBook, request: CheckoutRequest, customer: Customer, now: Instant, state: CheckoutState) {
+        self.book = book
+        self.request = request
+        self.customer = customer
+        self.now = now
+        self.state = state
+        heldTierRank = customer.tier.flatMap { name in book.tiers.firstIndex { $0.name == name } }
     }
 
     /// Evaluates the quote; with `forCommit`, also the claims and the purchase event a commit needs.
@@ -180,7 +192,7 @@ struct QuoteEvaluator {
         calculator: inout DiscountCalculator, session: inout LuaSession
     ) throws -> OfferRejection? {
         if let window = offer.window, !window.contains(now) {
-            return reject(offer, .outsideWindow, .outsideWindow(window, now: now))
+            return reject(offer, .outsideWindow, .outsideWindow(offer, now: now))
         }
         if offer.currency != request.cart.currency {
             return reject(offer, .currency, .text("the offer is in \(offer.currency), the cart in \(request.cart.currency)"))
@@ -205,12 +217,11 @@ struct QuoteEvaluator {
         }
         if let plan = offer.plan {
             let matched = calculator.matched(plan.filter, slot: offer.filterSlot)
-            switch plan.discount(matched: matched, currency: request.cart.currency) {
-            case .failure(let error): return reject(offer, .noDiscount, .shortfall(error.shortfall))
-            case .success(let amount):
-                if amount == 0 { return reject(offer, .noDiscount, .text("the discount rounds to nothing")) }
-                candidates.append(Candidate(offer: offer, total: amount, coupon: couponCode))
+            guard let amount = plan.discount(matched: matched) else {
+                return reject(offer, .noDiscount, matched.count == 0 ? .noMatch(offer) : .belowMinimum(offer, has: matched.total))
             }
+            if amount == 0 { return reject(offer, .noDiscount, .text("the discount rounds to nothing")) }
+            candidates.append(Candidate(offer: offer, total: amount, coupon: couponCode))
         } else {
             let outcome: DiscountOutcome
             switch offer.discount {
@@ -260,9 +271,8 @@ struct QuoteEvaluator {
         if let minimum = rules.minimumOrders, customer.orderCount < minimum {
             return .text("not eligible: needs \(minimum) orders before (customer has \(customer.orderCount))")
         }
-        if let tier = rules.minimumTier, let needed = book.tiers.firstIndex(where: { $0.name == tier }) {
-            let held = customer.tier.flatMap { name in book.tiers.firstIndex { $0.name == name } }
-            if held.map({ $0 < needed }) ?? true { return .tier(needed: tier, held: customer.tier) }
+        if let needed = offer.minimumTierRank, heldTierRank.map({ $0 < needed }) ?? true {
+            return .tier(offer, held: customer.tier)
         }
         if let segment = rules.segment, try !book.isMember(session.view, of: segment) {
             return .text("not eligible: segment \(segment) (customer is not in it)")
@@ -387,12 +397,13 @@ struct QuoteEvaluator {
                 if best == index {
                     stackable.append(index)
                 } else {
+                    let offer = candidates[index].offer
                     rejections.insert(
                         reject(
-                            candidates[index].offer, .beatenInGroup,
+                            offer, .beatenInGroup,
                             .beatenInGroup(
-                                group: group, winner: candidates[best].offer.name, saves: money(candidates[best].total),
-                                this: money(candidates[index].total))))
+                                offer, winner: candidates[best].offer, saves: candidates[best].total,
+                                this: candidates[index].total)))
                 }
             case .exclusive:
                 exclusives.append(index)
@@ -414,28 +425,29 @@ struct QuoteEvaluator {
             stacked += total
         }
         if let best = exclusive, candidates[best].total > stacked {
-            let winner = candidates[best].offer.name
-            let saves = money(candidates[best].total)
+            let winner = candidates[best].offer
+            let saves = candidates[best].total
             for (position, index) in stackable.enumerated() {
+                let offer = candidates[index].offer
                 rejections.insert(
                     reject(
-                        candidates[index].offer, .beatenByExclusive,
-                        .beatenByExclusive(winner: winner, saves: saves, stacked: money(stacked), this: money(proposed[position]))))
+                        offer, .beatenByExclusive,
+                        .beatenByExclusive(offer, winner: winner, saves: saves, stacked: stacked, this: proposed[position])))
             }
             for index in exclusives where index != best {
+                let offer = candidates[index].offer
                 rejections.insert(
                     reject(
-                        candidates[index].offer, .beatenByExclusive,
-                        .beatenByExclusive(winner: winner, saves: saves, stacked: nil, this: money(candidates[index].total))))
+                        offer, .beatenByExclusive,
+                        .beatenByExclusive(offer, winner: winner, saves: saves, stacked: nil, this: candidates[index].total)))
             }
             withLines(of: best, in: &candidates, calculator: calculator) { _ in }
             return [best]
         }
         for index in exclusives {
+            let offer = candidates[index].offer
             rejections.insert(
-                reject(
-                    candidates[index].offer, .stackedOffersSaveMore,
-                    .stackedSaveMore(this: money(candidates[index].total), stacked: money(stacked))))
+                reject(offer, .stackedOffersSaveMore, .stackedSaveMore(offer, this: candidates[index].total, stacked: stacked)))
         }
         return stackable
     }

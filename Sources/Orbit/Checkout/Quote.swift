@@ -81,7 +81,7 @@ public struct AppliedOffer: Hashable, Sendable, Codable {
     public var offer: String
     public var title: String?
     public var discount: Int64
-    public var lines: [LineDiscount]
+    public var lines: LineDiscounts
     /// Extra points this offer adds (points multipliers).
     public var extraPoints: Int64
     /// The coupon that unlocked it.
@@ -98,6 +98,44 @@ public struct AppliedOffer: Hashable, Sendable, Codable {
 public struct LineDiscount: Hashable, Sendable, Codable {
     public var line: Int
     public var amount: Int64
+
+    public init(line: Int, amount: Int64) {
+        self.line = line
+        self.amount = amount
+    }
+}
+
+/// The lines one applied offer takes something off, in line order. A quote keeps the line discounts of all its
+/// offers in one buffer, and each offer's are a view of it: one allocation per quote rather than one per offer.
+/// Indices start at 0; encoded as an array.
+public struct LineDiscounts: RandomAccessCollection, Hashable, Sendable, Codable, ExpressibleByArrayLiteral {
+    private let storage: ArraySlice<LineDiscount>
+
+    init(_ storage: ArraySlice<LineDiscount>) { self.storage = storage }
+
+    public init(_ discounts: some Sequence<LineDiscount>) { storage = ArraySlice(discounts) }
+
+    public init(arrayLiteral discounts: LineDiscount...) { storage = ArraySlice(discounts) }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { storage.count }
+    public subscript(position: Int) -> LineDiscount { storage[storage.startIndex + position] }
+
+    public static func == (lhs: LineDiscounts, rhs: LineDiscounts) -> Bool { lhs.storage.elementsEqual(rhs.storage) }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage.count)
+        for discount in storage { hasher.combine(discount) }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        storage = ArraySlice(try decoder.singleValueContainer().decode([LineDiscount].self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(Array(storage))
+    }
 }
 
 /// An offer that did not apply, and why.

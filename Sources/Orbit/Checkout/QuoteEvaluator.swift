@@ -137,8 +137,7 @@ struct QuoteEvaluator {
         for offer in book.checkout.offers {
             do {
                 if let rejection = try consider(
-                    offer, coupon: coupons.isEmpty ? nil : coupons[offer.name], into: &candidates, calculator: &calculator,
-                    session: &session)
+                    offer, coupons: coupons, into: &candidates, calculator: &calculator, session: &session)
                 {
                     rejections.insert(rejection)
                 }
@@ -170,7 +169,8 @@ struct QuoteEvaluator {
         init(capacity: Int) { all.reserveCapacity(capacity) }
 
         mutating func insert(_ rejection: OfferRejection) {
-            var index = all.endIndex
+            guard let last = all.last, last.position > rejection.position else { return all.append(rejection) }
+            var index = all.endIndex - 1
             while index > all.startIndex, all[index - 1].position > rejection.position { index -= 1 }
             all.insert(rejection, at: index)
         }
@@ -188,7 +188,7 @@ struct QuoteEvaluator {
 
     /// Adds `offer` to `candidates` when it passes every check; otherwise returns why it does not apply.
     private func consider(
-        _ offer: OfferRule, coupon: Result<String, OfferRejection>?, into candidates: inout Candidates,
+        _ offer: OfferRule, coupons: [String: Result<String, OfferRejection>], into candidates: inout Candidates,
         calculator: inout DiscountCalculator, session: inout LuaSession
     ) throws -> OfferRejection? {
         if let window = offer.window, !window.contains(now) {
@@ -199,7 +199,7 @@ struct QuoteEvaluator {
         }
         var couponCode: String?
         if offer.requiresCoupon {
-            switch coupon {
+            switch coupons[offer.name] {
             case nil: return reject(offer, .couponRequired, .text("needs a coupon"))
             case .failure(var rejection)?:
                 rejection.position = offer.position
@@ -492,20 +492,27 @@ struct QuoteEvaluator {
         applied.reserveCapacity(winners.count)
         var claims: [UsageClaim] = []
         var appliedIndex: [Int: Int] = [:]
+        // The line discounts of every applied offer, in one buffer the offers share (sliced once it is complete).
+        var lineDiscounts: [LineDiscount] = []
+        lineDiscounts.reserveCapacity(winners.reduce(0) { $0 + candidates.lines(of: $1).count { $0 > 0 } })
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(winners.count)
         for index in winners {
-            let winner = candidates[index]
-            let amounts = candidates.lines(of: index)
-            var lines: [LineDiscount] = []
-            lines.reserveCapacity(amounts.count { $0 > 0 })
-            for (line, amount) in zip(remaining.indices, amounts) where amount > 0 {
+            let first = lineDiscounts.count
+            for (line, amount) in zip(remaining.indices, candidates.lines(of: index)) where amount > 0 {
                 remaining[line] -= amount
-                lines.append(LineDiscount(line: line + 1, amount: amount))
+                lineDiscounts.append(LineDiscount(line: line + 1, amount: amount))
             }
+            ranges.append(first..<lineDiscounts.count)
+        }
+        for (index, range) in zip(winners, ranges) {
+            let winner = candidates[index]
             if !candidates.multipliers.isEmpty { appliedIndex[index] = applied.count }
             applied.append(
                 AppliedOffer(
-                    offer: winner.offer.name, title: winner.offer.title, discount: winner.total, lines: lines,
-                    extraPoints: 0, coupon: winner.coupon, note: winner.note?.text(currency: cart.currency)))
+                    offer: winner.offer.name, title: winner.offer.title, discount: winner.total,
+                    lines: LineDiscounts(lineDiscounts[range]), extraPoints: 0, coupon: winner.coupon,
+                    note: winner.note?.text(currency: cart.currency)))
             if forCommit { claims += self.claims(for: winner.offer, discount: winner.total, coupon: winner.coupon) }
         }
         var quoted: [QuotedLine] = []

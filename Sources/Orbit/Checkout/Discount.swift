@@ -257,6 +257,13 @@ struct DiscountCalculator {
         return amounts
     }
 
+    /// amount × weight ÷ total, rounded down, and the remainder; in 64 bits unless the product needs more.
+    private static func share(of amount: Int64, weight: Int64, total: Int64) -> (quotient: Int64, remainder: Int64) {
+        let (product, overflow) = amount.multipliedReportingOverflow(by: weight)
+        if !overflow { return product.quotientAndRemainder(dividingBy: total) }
+        return total.dividingFullWidth(amount.multipliedFullWidth(by: weight))
+    }
+
     /// `amount` split over the lines `includes` accepts, in proportion to `weights`, summing exactly to `amount`,
     /// written to `amounts` (one per weight, zero-filled): each line gets its share rounded down, and the minor units
     /// left go one each to the lines with the largest remainders (earlier lines first on ties).
@@ -279,7 +286,7 @@ struct DiscountCalculator {
             var count = 0
             var given: Int64 = 0
             for index in weights.indices where includes(index) {
-                let (quotient, remainder) = total.dividingFullWidth(amount.multipliedFullWidth(by: max(0, weights[index])))
+                let (quotient, remainder) = Self.share(of: amount, weight: max(0, weights[index]), total: total)
                 amounts[index] = quotient
                 given += quotient
                 remainders.initializeElement(at: count, to: (remainder, index))

@@ -33,9 +33,9 @@ struct QuoteEvaluator {
     private struct Candidate {
         let offer: OfferRule
         var total: Int64
-        /// Where its amount per line starts in ``Candidates/amounts``; nil while the offer's plan can still work them
+        /// Whether its amounts per line are in ``Candidates/amounts``; false while the offer's plan can still work them
         /// out from `total` (over the lines of its filter slot).
-        var lines: Int?
+        var hasLines = false
         let coupon: String?
         var note: Note?
     }
@@ -53,18 +53,19 @@ struct QuoteEvaluator {
         }
     }
 
-    /// The candidates of one quote, with their line amounts in one flat buffer (a run of `lineCount` per candidate
-    /// that has them) and their points multipliers in another: no arrays per offer.
+    /// The candidates of one quote, with their line amounts in one flat buffer (a run of `lineCount` for each
+    /// candidate, in candidate order) and their points multipliers in another: no arrays per offer.
     private struct Candidates {
         let lineCount: Int
         var all: [Candidate] = []
-        private(set) var amounts: [Int64] = []
+        private(set) var amounts: [Int64]
         private(set) var multipliers: [(candidate: Int, multiplier: PointsMultiplier)] = []
 
+        /// Room for `capacity` candidates.
         init(lineCount: Int, capacity: Int) {
             self.lineCount = lineCount
             all.reserveCapacity(capacity)
-            amounts.reserveCapacity(lineCount * capacity)
+            amounts = Array(repeating: 0, count: lineCount * capacity)
         }
 
         var indices: Range<Int> { all.indices }
@@ -78,27 +79,22 @@ struct QuoteEvaluator {
         /// Adds an offer whose discount `outcome` worked out line by line.
         mutating func append(_ offer: OfferRule, outcome: DiscountOutcome, coupon: String? = nil) {
             for multiplier in outcome.multipliers { multipliers.append((all.count, multiplier)) }
-            all.append(Candidate(offer: offer, total: outcome.total, lines: amounts.count, coupon: coupon))
-            amounts += outcome.lineAmounts
+            let start = all.count * lineCount
+            amounts[start..<start + lineCount] = outcome.lineAmounts[...]
+            all.append(Candidate(offer: offer, total: outcome.total, hasLines: true, coupon: coupon))
         }
 
-        /// Candidate `index`'s amount per line, made (zero) when it has none yet.
+        /// Candidate `index`'s amount per line (zero while it has none).
         mutating func withLines<T>(of index: Int, _ body: (UnsafeMutableBufferPointer<Int64>) -> T) -> T {
-            let start: Int
-            if let known = all[index].lines {
-                start = known
-            } else {
-                start = amounts.count
-                amounts.append(contentsOf: repeatElement(0, count: lineCount))
-                all[index].lines = start
-            }
+            all[index].hasLines = true
+            let start = index * lineCount
             return amounts.withUnsafeMutableBufferPointer { body(UnsafeMutableBufferPointer(rebasing: $0[start..<start + lineCount])) }
         }
 
         /// Candidate `index`'s amount per line; empty when it has none.
         func lines(of index: Int) -> ArraySlice<Int64> {
-            guard let start = all[index].lines else { return [] }
-            return amounts[start..<start + lineCount]
+            guard all[index].hasLines else { return [] }
+            return amounts[index * lineCount..<(index + 1) * lineCount]
         }
     }
 
@@ -130,7 +126,7 @@ struct QuoteEvaluator {
         }
         defer { if book.checkout.callsLua { lua.limits = limits } }
         var calculator = DiscountCalculator(cart: cart, filterSlots: book.checkout.filterSlotCount)
-        var session = LuaSession(book: book, customer: customer, now: now, cart: cart)
+        var session: LuaSession?
         var rejections = Rejections(capacity: book.checkout.offers.count + 1)
         var candidates = Candidates(lineCount: cart.lines.count, capacity: book.checkout.offers.count + 1)
         let (coupons, couponRejections) = couponsByOffer()
@@ -189,7 +185,7 @@ struct QuoteEvaluator {
     /// Adds `offer` to `candidates` when it passes every check; otherwise returns why it does not apply.
     private func consider(
         _ offer: OfferRule, coupons: [String: Result<String, OfferRejection>], into candidates: inout Candidates,
-        calculator: inout DiscountCalculator, session: inout LuaSession
+        calculator: inout DiscountCalculator, session: inout LuaSession?
     ) throws -> OfferRejection? {
         if let window = offer.window, !window.contains(now) {
             return reject(offer, .outsideWindow, .outsideWindow(offer, now: now))
@@ -227,7 +223,7 @@ struct QuoteEvaluator {
             switch offer.discount {
             case .fixed(let rules): outcome = calculator.outcome(of: rules)
             case .computed(let function):
-                let rules = try session.discount(function, offer: offer)
+                let rules = try withSession(&session) { try $0.discount(function, offer: offer) }
                 if rules.isEmpty { return reject(offer, .noDiscount, .text("discount() gave no discount for this cart")) }
                 outcome = calculator.outcome(of: rules)
             }
@@ -253,7 +249,7 @@ struct QuoteEvaluator {
         of index: Int, in candidates: inout Candidates, calculator: DiscountCalculator,
         _ body: (UnsafeMutableBufferPointer<Int64>) -> T
     ) -> T {
-        let planned = candidates[index].lines == nil
+        let planned = !candidates[index].hasLines
         let total = candidates[index].total
         let slot = candidates[index].offer.filterSlot
         return candidates.withLines(of: index) { lines in
@@ -262,8 +258,14 @@ struct QuoteEvaluator {
         }
     }
 
+    /// `body` with the quote's Lua session, made on first use: quotes of declared offers never need one.
+    private func withSession<T>(_ session: inout LuaSession?, _ body: (inout LuaSession) throws -> T) rethrows -> T {
+        if session == nil { session = LuaSession(book: book, customer: customer, now: now, cart: request.cart) }
+        return try body(&session!)
+    }
+
     /// The first eligibility condition the customer fails; nil when eligible.
-    private func ineligibility(of offer: OfferRule, session: inout LuaSession) throws -> RejectionExplanation? {
+    private func ineligibility(of offer: OfferRule, session: inout LuaSession?) throws -> RejectionExplanation? {
         let rules = offer.eligibility
         if rules.firstOrderOnly, customer.orderCount > 0 {
             return .text("not eligible: first order only (customer has \(customer.orderCount) orders)")
@@ -274,11 +276,11 @@ struct QuoteEvaluator {
         if let needed = offer.minimumTierRank, heldTierRank.map({ $0 < needed }) ?? true {
             return .tier(offer, held: customer.tier)
         }
-        if let segment = rules.segment, try !book.isMember(session.view, of: segment) {
+        if let segment = rules.segment, try !withSession(&session, { try book.isMember($0.view, of: segment) }) {
             return .text("not eligible: segment \(segment) (customer is not in it)")
         }
         if let function = rules.function {
-            let (eligible, reason) = try session.eligible(function, offer: offer)
+            let (eligible, reason) = try withSession(&session) { try $0.eligible(function, offer: offer) }
             if !eligible { return .text("not eligible: " + (reason ?? "eligible() returned false (\(offer.location))")) }
         }
         return nil

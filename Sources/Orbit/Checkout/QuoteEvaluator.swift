@@ -161,14 +161,17 @@ struct QuoteEvaluator {
     /// stacking later, and each is inserted at its place (moving rejections copies no references).
     private struct Rejections {
         private(set) var all: [OfferRejection] = []
+        /// The position of the last rejection.
+        private var lastPosition = Int.min
 
         init(capacity: Int) { all.reserveCapacity(capacity) }
 
         mutating func insert(_ rejection: OfferRejection) {
-            guard let last = all.last, last.position > rejection.position else { return all.append(rejection) }
-            var index = all.endIndex - 1
-            while index > all.startIndex, all[index - 1].position > rejection.position { index -= 1 }
-            all.insert(rejection, at: index)
+            guard rejection.position < lastPosition else {
+                lastPosition = rejection.position
+                return all.append(rejection)
+            }
+            all.insert(rejection, at: all.firstIndex { $0.position > rejection.position }!)
         }
     }
 
@@ -457,7 +460,8 @@ struct QuoteEvaluator {
     /// Caps an offer's line amounts (`amounts`, changed in place) by what is left of each line (`room`, updated); what
     /// a full line cannot take goes to the offer's other lines with room left, in proportion to that room.
     static func fit(_ amounts: UnsafeMutableBufferPointer<Int64>, into room: inout [Int64]) {
-        if amounts.indices.contains(where: { amounts[$0] > room[$0] }) {
+        let fits = room.withUnsafeBufferPointer { room in amounts.indices.allSatisfy { amounts[$0] <= room[$0] } }
+        if !fits {
             let wanted = Array(amounts)
             var leftover: Int64 = 0
             for index in amounts.indices where amounts[index] > room[index] {
@@ -479,7 +483,9 @@ struct QuoteEvaluator {
                 leftover -= given
             }
         }
-        for index in room.indices { room[index] -= amounts[index] }
+        room.withUnsafeMutableBufferPointer { room in
+            for index in room.indices { room[index] -= amounts[index] }
+        }
     }
 
     // MARK: Totals and points

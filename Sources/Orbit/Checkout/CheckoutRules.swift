@@ -175,9 +175,12 @@ final class CheckoutRules {
                     offer.location,
                     "offer '\(offer.name)': unknown segment '\(segment)'\(Suggestion.didYouMean(segment, among: segments))")
             }
-            if let tier = offer.eligibility.minimumTier, !tiers.contains(tier) {
-                throw failure(
-                    offer.location, "offer '\(offer.name)': unknown tier '\(tier)'\(Suggestion.didYouMean(tier, among: tiers))")
+            if let tier = offer.eligibility.minimumTier {
+                guard let rank = tiers.firstIndex(of: tier) else {
+                    throw failure(
+                        offer.location, "offer '\(offer.name)': unknown tier '\(tier)'\(Suggestion.didYouMean(tier, among: tiers))")
+                }
+                offer.minimumTierRank = rank
             }
         }
         for (code, entry) in declaredCoupons.sorted(by: { $0.key < $1.key }) {

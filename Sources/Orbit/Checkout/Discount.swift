@@ -104,27 +104,22 @@ struct DiscountPlan {
         }
     }
 
-    /// The discount on lines matched for `total`, or why there is none.
-    func discount(matched: MatchedLines, currency: Currency) -> Result<Int64, ShortfallError> {
-        if matched.count == 0 { return .failure(ShortfallError(.noMatch(filter))) }
-        if matched.total < minimum {
-            return .failure(
-                ShortfallError(
-                    .below(
-                        minimum: Money(minorUnits: minimum, currency: currency),
-                        has: Money(minorUnits: matched.total, currency: currency), filter)))
-        }
+    /// The discount on `matched`; nil when no line matches or their total is below the minimum.
+    func discount(matched: MatchedLines) -> Int64? {
+        guard matched.count > 0, matched.total >= minimum else { return nil }
         switch kind {
-        case .percent(let hundredths): return .success(matched.total * hundredths / 10_000)
-        case .amount(let amount): return .success(min(amount, matched.total))
+        case .percent(let hundredths): return matched.total * hundredths / 10_000
+        case .amount(let amount): return min(amount, matched.total)
         }
     }
-}
 
-/// A ``Shortfall`` as an error, for `Result`.
-struct ShortfallError: Error {
-    let shortfall: Shortfall
-    init(_ shortfall: Shortfall) { self.shortfall = shortfall }
+    /// Why `matched` gets no discount, when ``discount(matched:)`` is nil.
+    func shortfall(matched: MatchedLines, currency: Currency) -> Shortfall {
+        if matched.count == 0 { return .noMatch(filter) }
+        return .below(
+            minimum: Money(minorUnits: minimum, currency: currency), has: Money(minorUnits: matched.total, currency: currency),
+            filter)
+    }
 }
 
 /// Computes discounts over a cart. Rounding rule (docs/checkout.md): a percentage is taken of the matched lines'
@@ -150,6 +145,9 @@ struct DiscountCalculator {
         slots[slot] = result
         return result
     }
+
+    /// The lines of a filter slot already worked out by ``matched(_:slot:)``.
+    func matched(slot: Int) -> MatchedLines { slots[slot]! }
 
     func matched(_ filter: LineFilter) -> MatchedLines {
         var result = MatchedLines()
@@ -189,10 +187,10 @@ struct DiscountCalculator {
         case .percentOff, .amountOff:
             let plan = DiscountPlan(rule)!
             let lines = matched(plan.filter)
-            switch plan.discount(matched: lines, currency: cart.currency) {
-            case .failure(let error): return empty(error.shortfall)
-            case .success(let amount): return DiscountOutcome(lineAmounts: spread(amount, over: lines))
+            guard let amount = plan.discount(matched: lines) else {
+                return empty(plan.shortfall(matched: lines, currency: cart.currency))
             }
+            return DiscountOutcome(lineAmounts: spread(amount, over: lines))
         case .buyXGetY(let buy, let get, let hundredths, let filter):
             let units = matchedUnits(filter)
             let count = units.reduce(Int64(0)) { $0 + $1.quantity }
@@ -241,59 +239,64 @@ struct DiscountCalculator {
 
     /// `amount` spread over `lines`, in proportion to their totals.
     func spread(_ amount: Int64, over lines: MatchedLines) -> [Int64] {
-        Self.spread(amount, weights: lineTotals) { lines.contains($0) }
+        var amounts = Array(repeating: Int64(0), count: lineTotals.count)
+        amounts.withUnsafeMutableBufferPointer { spread(amount, over: lines, into: $0) }
+        return amounts
+    }
+
+    /// `amount` spread over `lines`, in proportion to their totals, written to `amounts` (one per line, zero-filled).
+    func spread(_ amount: Int64, over lines: MatchedLines, into amounts: UnsafeMutableBufferPointer<Int64>) {
+        Self.spread(amount, weights: lineTotals, into: amounts) { lines.contains($0) }
     }
 
     /// `amount` split over the lines whose weight is 0 or more, in proportion to the weights, summing exactly to
     /// `amount` (largest remainder; earlier lines first on ties).
     static func spread(_ amount: Int64, weights: [Int64]) -> [Int64] {
-        spread(amount, weights: weights) { weights[$0] >= 0 }
+        var amounts = Array(repeating: Int64(0), count: weights.count)
+        amounts.withUnsafeMutableBufferPointer { spread(amount, weights: weights, into: $0) { weights[$0] >= 0 } }
+        return amounts
     }
 
-    /// `amount` split over the lines `includes` accepts, in proportion to `weights`, summing exactly to `amount`:
-    /// each line gets its share rounded down, and the minor units left go one each to the lines with the largest
-    /// remainders (earlier lines first on ties).
-    static func spread(_ amount: Int64, weights: [Int64], includes: (Int) -> Bool) -> [Int64] {
-        var amounts = Array(repeating: Int64(0), count: weights.count)
-        guard amount > 0 else { return amounts }
+    /// amount × weight ÷ total, rounded down, and the remainder; in 64 bits unless the product needs more.
+    private static func share(of amount: Int64, weight: Int64, total: Int64) -> (quotient: Int64, remainder: Int64) {
+        let (product, overflow) = amount.multipliedReportingOverflow(by: weight)
+        if !overflow { return product.quotientAndRemainder(dividingBy: total) }
+        return total.dividingFullWidth(amount.multipliedFullWidth(by: weight))
+    }
+
+    /// `amount` split over the lines `includes` accepts, in proportion to `weights`, summing exactly to `amount`,
+    /// written to `amounts` (one per weight, zero-filled): each line gets its share rounded down, and the minor units
+    /// left go one each to the lines with the largest remainders (earlier lines first on ties).
+    static func spread(
+        _ amount: Int64, weights: [Int64], into amounts: UnsafeMutableBufferPointer<Int64>, includes: (Int) -> Bool
+    ) {
+        guard amount > 0 else { return }
         var total: Int64 = 0
         var first: Int?
         for index in weights.indices where includes(index) {
             total += max(0, weights[index])
             if first == nil { first = index }
         }
-        guard let first else { return amounts }
+        guard let first else { return }
         guard total > 0 else {
             amounts[first] = amount
-            return amounts
+            return
         }
-        var given: Int64 = 0
-        // Remainders are computed again below, for the few lines that get a unit more.
-        for index in weights.indices where includes(index) {
-            let quotient = total.dividingFullWidth(amount.multipliedFullWidth(by: max(0, weights[index]))).quotient
-            amounts[index] = quotient
-            given += quotient
-        }
-        var left = amount - given
-        guard left > 0 else { return amounts }
-        withUnsafeTemporaryAllocation(of: Bool.self, capacity: weights.count) { received in
-            received.initialize(repeating: false)
-            while left > 0 {
-                var best = -1
-                var bestRemainder: Int64 = -1
-                for index in weights.indices where includes(index) && !received[index] {
-                    let remainder = total.dividingFullWidth(amount.multipliedFullWidth(by: max(0, weights[index]))).remainder
-                    if remainder > bestRemainder {
-                        best = index
-                        bestRemainder = remainder
-                    }
-                }
-                guard best >= 0 else { break }
-                amounts[best] += 1
-                received[best] = true
-                left -= 1
+        withUnsafeTemporaryAllocation(of: (remainder: Int64, line: Int).self, capacity: weights.count) { remainders in
+            var count = 0
+            var given: Int64 = 0
+            for index in weights.indices where includes(index) {
+                let (quotient, remainder) = Self.share(of: amount, weight: max(0, weights[index]), total: total)
+                amounts[index] = quotient
+                given += quotient
+                remainders.initializeElement(at: count, to: (remainder, index))
+                count += 1
             }
+            let left = Int(amount - given)
+            guard left > 0 else { return }
+            var ranked = UnsafeMutableBufferPointer(rebasing: remainders[..<count])
+            ranked.sort { $0.remainder > $1.remainder || ($0.remainder == $1.remainder && $0.line < $1.line) }
+            for rank in 0..<min(left, count) { amounts[ranked[rank].line] += 1 }
         }
-        return amounts
     }
 }

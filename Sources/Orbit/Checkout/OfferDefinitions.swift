@@ -3,8 +3,10 @@ import LuaRuntime
 
 /// `offer "black-week" { window = …, eligible = …, discount = …, priority = 10, exclusive = true, … }`
 ///
-/// A class: quotes pass offers around by reference, many per cart.
-final class OfferRule {
+/// A class: quotes pass offers around by reference, many per cart, and explanations of rejections keep a reference
+/// to the offer they explain. Sendable because it does not change once its rule book is built (`position`,
+/// `filterSlot` and `minimumTierRank` are set while the rule book is built).
+final class OfferRule: @unchecked Sendable {
     /// How an offer combines with others.
     enum Stacking: Hashable {
         /// Adds up with every other stackable offer.
@@ -51,8 +53,16 @@ final class OfferRule {
     var position = 0
     /// The slot of the plan's filter among the rule book's interned filters (offers on the same filter share it).
     var filterSlot = 0
+    /// The position of `eligibility.minimumTier` among the rule book's tiers, lowest first; set when the rule book
+    /// checks its tiers.
+    var minimumTierRank: Int?
     /// The zone periods and windows are counted in: the window's, or UTC.
     var zone: TimeZone { window?.zone ?? ZonedWindow.utc }
+    /// The stacking group, for group offers.
+    var group: String? { if case .group(let group) = stacking { group } else { nil } }
+
+    /// `amount` minor units in the offer's currency.
+    func money(_ amount: Int64) -> Money { Money(minorUnits: amount, currency: currency) }
     /// A discount the quote computes from per-filter totals without Lua or line arrays (most declared offers).
     let plan: DiscountPlan?
 

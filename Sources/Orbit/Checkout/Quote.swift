@@ -81,7 +81,7 @@ public struct AppliedOffer: Hashable, Sendable, Codable {
     public var offer: String
     public var title: String?
     public var discount: Int64
-    public var lines: [LineDiscount]
+    public var lines: LineDiscounts
     /// Extra points this offer adds (points multipliers).
     public var extraPoints: Int64
     /// The coupon that unlocked it.
@@ -98,6 +98,44 @@ public struct AppliedOffer: Hashable, Sendable, Codable {
 public struct LineDiscount: Hashable, Sendable, Codable {
     public var line: Int
     public var amount: Int64
+
+    public init(line: Int, amount: Int64) {
+        self.line = line
+        self.amount = amount
+    }
+}
+
+/// The lines one applied offer takes something off, in line order. A quote keeps the line discounts of all its
+/// offers in one buffer, and each offer's are a view of it: one allocation per quote rather than one per offer.
+/// Indices start at 0; encoded as an array.
+public struct LineDiscounts: RandomAccessCollection, Hashable, Sendable, Codable, ExpressibleByArrayLiteral {
+    private let storage: ArraySlice<LineDiscount>
+
+    init(_ storage: ArraySlice<LineDiscount>) { self.storage = storage }
+
+    public init(_ discounts: some Sequence<LineDiscount>) { storage = ArraySlice(discounts) }
+
+    public init(arrayLiteral discounts: LineDiscount...) { storage = ArraySlice(discounts) }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { storage.count }
+    public subscript(position: Int) -> LineDiscount { storage[storage.startIndex + position] }
+
+    public static func == (lhs: LineDiscounts, rhs: LineDiscounts) -> Bool { lhs.storage.elementsEqual(rhs.storage) }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage.count)
+        for discount in storage { hasher.combine(discount) }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        storage = ArraySlice(try decoder.singleValueContainer().decode([LineDiscount].self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(Array(storage))
+    }
 }
 
 /// An offer that did not apply, and why.
@@ -169,31 +207,42 @@ public struct OfferRejection: Error, Hashable, Sendable, Codable {
     }
 }
 
-/// The parts of an explanation, rendered to words on demand. Indirect: the payloads live in one box each, so that
-/// rejections stay small to copy.
-indirect enum RejectionExplanation: Sendable {
+/// The parts of an explanation, rendered to words on demand. What an offer declares (its window, tier, filter,
+/// minimum, group, currency) is read from the offer itself when the words are made, so that the common cases carry
+/// a reference and a few integers: making, copying and freeing a rejection allocates nothing.
+enum RejectionExplanation: Sendable {
     case text(String)
-    case outsideWindow(ZonedWindow, now: Instant)
-    case tier(needed: String, held: String?)
-    case shortfall(Shortfall)
-    case beatenInGroup(group: String, winner: String, saves: Money, this: Money)
-    case beatenByExclusive(winner: String, saves: Money, stacked: Money?, this: Money)
-    case stackedSaveMore(this: Money, stacked: Money)
+    case outsideWindow(OfferRule, now: Instant)
+    /// The customer's tier (`held`) is below the offer's minimum tier.
+    case tier(OfferRule, held: String?)
+    /// No line matches the filter of the offer's plan.
+    case noMatch(OfferRule)
+    /// The lines the offer's plan matches total `has`, below its minimum.
+    case belowMinimum(OfferRule, has: Int64)
+    indirect case shortfall(Shortfall)
+    case beatenInGroup(OfferRule, winner: OfferRule, saves: Int64, this: Int64)
+    /// `stacked`: what the stackable offers save together, when this offer is one of them.
+    case beatenByExclusive(OfferRule, winner: OfferRule, saves: Int64, stacked: Int64?, this: Int64)
+    case stackedSaveMore(OfferRule, this: Int64, stacked: Int64)
 
     var text: String {
         switch self {
         case .text(let text): text
-        case .outsideWindow(let window, let now):
-            "outside window \(window.text) (now \(ZonedWindow.localText(now, in: window.zone)))"
-        case .tier(let needed, let held): "not eligible: tier \(needed) or higher (customer is \(held ?? "in no tier"))"
+        case .outsideWindow(let offer, let now):
+            "outside window \(offer.window!.text) (now \(ZonedWindow.localText(now, in: offer.zone)))"
+        case .tier(let offer, let held):
+            "not eligible: tier \(offer.eligibility.minimumTier!) or higher (customer is \(held ?? "in no tier"))"
+        case .noMatch(let offer): Shortfall.noMatch(offer.plan!.filter).text
+        case .belowMinimum(let offer, let has):
+            Shortfall.below(minimum: offer.money(offer.plan!.minimum), has: offer.money(has), offer.plan!.filter).text
         case .shortfall(let shortfall): shortfall.text
-        case .beatenInGroup(let group, let winner, let saves, let this):
-            "group \(group): offer '\(winner)' saves more (\(saves) vs \(this))"
-        case .beatenByExclusive(let winner, let saves, let stacked, let this):
-            "beaten by exclusive offer '\(winner)' (saves \(saves), "
-                + (stacked.map { "the stackable offers together \($0))" } ?? "this offer \(this))")
-        case .stackedSaveMore(let this, let stacked):
-            "exclusive offer saves \(this); the stackable offers together save \(stacked)"
+        case .beatenInGroup(let offer, let winner, let saves, let this):
+            "group \(offer.group!): offer '\(winner.name)' saves more (\(offer.money(saves)) vs \(offer.money(this)))"
+        case .beatenByExclusive(let offer, let winner, let saves, let stacked, let this):
+            "beaten by exclusive offer '\(winner.name)' (saves \(offer.money(saves)), "
+                + (stacked.map { "the stackable offers together \(offer.money($0)))" } ?? "this offer \(offer.money(this)))")
+        case .stackedSaveMore(let offer, let this, let stacked):
+            "exclusive offer saves \(offer.money(this)); the stackable offers together save \(offer.money(stacked))"
         }
     }
 }

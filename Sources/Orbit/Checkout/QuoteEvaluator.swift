@@ -22,34 +22,89 @@ struct QuoteEvaluator {
     let customer: Customer
     let now: Instant
     let state: CheckoutState
+    /// The position of the customer's tier among the rule book's tiers, lowest first; nil without a tier.
+    private let heldTierRank: Int?
     /// Instructions a rule function taking the cart may use: a base plus a share per line, so that a big cart never
     /// fails where a small one passes.
     static let instructionsPerLine = 50_000
 
-    /// An offer that passed every check, with what it would take off. Stacking adjusts candidates in place, in the
-    /// one array they live in.
+    /// An offer that passed every check, with what it would take off. Trivial to copy but for the offer: stacking
+    /// adjusts candidates in place, and their line amounts live in ``Candidates``.
     private struct Candidate {
         let offer: OfferRule
         var total: Int64
-        /// Per line; nil while the offer's plan can still work them out from `total`.
-        var lineAmounts: [Int64]?
-        let multipliers: [PointsMultiplier]
-        /// For plan offers: the lines the plan's filter matches.
-        let matched: MatchedLines?
+        /// Whether its amounts per line are in ``Candidates/amounts``; false while the offer's plan can still work them
+        /// out from `total` (over the lines of its filter slot).
+        var hasLines = false
         let coupon: String?
-        var note: String?
+        var note: Note?
+    }
 
-        init(
-            offer: OfferRule, total: Int64, lineAmounts: [Int64]? = nil, multipliers: [PointsMultiplier] = [],
-            matched: MatchedLines? = nil, coupon: String? = nil
-        ) {
-            self.offer = offer
-            self.total = total
-            self.lineAmounts = lineAmounts
-            self.multipliers = multipliers
-            self.matched = matched
-            self.coupon = coupon
+    /// Why an applied offer takes less than its own calculation, put into words only for offers that apply.
+    private enum Note {
+        case budgetNearlySpent(left: Int64)
+        case reduced
+
+        func text(currency: Currency) -> String {
+            switch self {
+            case .budgetNearlySpent(let left): "budget nearly spent: \(Money(minorUnits: left, currency: currency)) left"
+            case .reduced: "reduced: other offers already took its lines to zero"
+            }
         }
+    }
+
+    /// The candidates of one quote, with their line amounts in one flat buffer (a run of `lineCount` for each
+    /// candidate, in candidate order) and their points multipliers in another: no arrays per offer.
+    private struct Candidates {
+        let lineCount: Int
+        var all: [Candidate] = []
+        private(set) var amounts: [Int64]
+        private(set) var multipliers: [(candidate: Int, multiplier: PointsMultiplier)] = []
+
+        /// Room for `capacity` candidates.
+        init(lineCount: Int, capacity: Int) {
+            self.lineCount = lineCount
+            all.reserveCapacity(capacity)
+            amounts = Array(repeating: 0, count: lineCount * capacity)
+        }
+
+        var indices: Range<Int> { all.indices }
+        subscript(index: Int) -> Candidate {
+            get { all[index] }
+            _modify { yield &all[index] }
+        }
+
+        mutating func append(_ candidate: Candidate) { all.append(candidate) }
+
+        /// Adds an offer whose discount `outcome` worked out line by line.
+        mutating func append(_ offer: OfferRule, outcome: DiscountOutcome, coupon: String? = nil) {
+            for multiplier in outcome.multipliers { multipliers.append((all.count, multiplier)) }
+            let start = all.count * lineCount
+            amounts[start..<start + lineCount] = outcome.lineAmounts[...]
+            all.append(Candidate(offer: offer, total: outcome.total, hasLines: true, coupon: coupon))
+        }
+
+        /// Candidate `index`'s amount per line (zero while it has none).
+        mutating func withLines<T>(of index: Int, _ body: (UnsafeMutableBufferPointer<Int64>) -> T) -> T {
+            all[index].hasLines = true
+            let start = index * lineCount
+            return amounts.withUnsafeMutableBufferPointer { body(UnsafeMutableBufferPointer(rebasing: $0[start..<start + lineCount])) }
+        }
+
+        /// Candidate `index`'s amount per line; empty when it has none.
+        func lines(of index: Int) -> ArraySlice<Int64> {
+            guard all[index].hasLines else { return [] }
+            return amounts[index * lineCount..<(index + 1) * lineCount]
+        }
+    }
+
+    init(book: RuleBook, request: CheckoutRequest, customer: Customer, now: Instant, state: CheckoutState) {
+        self.book = book
+        self.request = request
+        self.customer = customer
+        self.now = now
+        self.state = state
+        heldTierRank = customer.tier.flatMap { name in book.tiers.firstIndex { $0.name == name } }
     }
 
     /// Evaluates the quote; with `forCommit`, also the claims and the purchase event a commit needs.
@@ -71,38 +126,53 @@ struct QuoteEvaluator {
         }
         defer { if book.checkout.callsLua { lua.limits = limits } }
         var calculator = DiscountCalculator(cart: cart, filterSlots: book.checkout.filterSlotCount)
-        var session = LuaSession(book: book, customer: customer, now: now, cart: cart)
-        var rejections: [OfferRejection] = []
-        rejections.reserveCapacity(book.checkout.offers.count + 1)
-        var candidates: [Candidate] = []
-        candidates.reserveCapacity(book.checkout.offers.count + 1)
+        var session: LuaSession?
+        var rejections = Rejections(capacity: book.checkout.offers.count + 1)
+        var candidates = Candidates(lineCount: cart.lines.count, capacity: book.checkout.offers.count + 1)
         let (coupons, couponRejections) = couponsByOffer()
         for offer in book.checkout.offers {
             do {
-                switch try consider(
-                    offer, coupon: coupons.isEmpty ? nil : coupons[offer.name], calculator: &calculator, session: &session)
+                if let rejection = try consider(
+                    offer, coupons: coupons, into: &candidates, calculator: &calculator, session: &session)
                 {
-                case .success(let candidate): candidates.append(candidate)
-                case .failure(let rejection): rejections.append(rejection)
+                    rejections.insert(rejection)
                 }
             } catch {
-                rejections.append(reject(offer, .ruleFailed, .text("\(error)")))
+                rejections.insert(reject(offer, .ruleFailed, .text("\(error)")))
             }
         }
         var referrer: String?
         if let code = request.referralCode {
             switch referralCandidate(code: code, calculator: calculator) {
-            case .success(let (candidate, id)):
-                candidates.append(candidate)
+            case .success(let (offer, outcome, id)):
+                candidates.append(offer, outcome: outcome)
                 referrer = id
-            case .failure(let rejection): rejections.append(rejection)
+            case .failure(let rejection): rejections.insert(rejection)
             }
         }
         let winners = resolveStacking(&candidates, calculator: calculator, rejections: &rejections)
         if !winners.contains(where: { candidates[$0].offer.name == ReferralProgramme.offerName }) { referrer = nil }
         return try finish(
-            winners.map { candidates[$0] }, rejections: rejections, couponRejections: couponRejections, referrer: referrer,
+            winners, of: candidates, rejections: rejections.all, couponRejections: couponRejections, referrer: referrer,
             calculator: calculator, forCommit: forCommit)
+    }
+
+    /// Rejections in the order offers are considered: those of the offer checks arrive in that order, those of
+    /// stacking later, and each is inserted at its place (moving rejections copies no references).
+    private struct Rejections {
+        private(set) var all: [OfferRejection] = []
+        /// The position of the last rejection.
+        private var lastPosition = Int.min
+
+        init(capacity: Int) { all.reserveCapacity(capacity) }
+
+        mutating func insert(_ rejection: OfferRejection) {
+            guard rejection.position < lastPosition else {
+                lastPosition = rejection.position
+                return all.append(rejection)
+            }
+            all.insert(rejection, at: all.firstIndex { $0.position > rejection.position }!)
+        }
     }
 
     private func reject(_ offer: OfferRule, _ reason: OfferRejection.Reason, _ explanation: RejectionExplanation)
@@ -115,81 +185,90 @@ struct QuoteEvaluator {
 
     // MARK: One offer
 
+    /// Adds `offer` to `candidates` when it passes every check; otherwise returns why it does not apply.
     private func consider(
-        _ offer: OfferRule, coupon: Result<String, OfferRejection>?, calculator: inout DiscountCalculator,
-        session: inout LuaSession
-    ) throws -> Result<Candidate, OfferRejection> {
+        _ offer: OfferRule, coupons: [String: Result<String, OfferRejection>], into candidates: inout Candidates,
+        calculator: inout DiscountCalculator, session: inout LuaSession?
+    ) throws -> OfferRejection? {
         if let window = offer.window, !window.contains(now) {
-            return .failure(reject(offer, .outsideWindow, .outsideWindow(window, now: now)))
+            return reject(offer, .outsideWindow, .outsideWindow(offer, now: now))
         }
         if offer.currency != request.cart.currency {
-            return .failure(
-                reject(offer, .currency, .text("the offer is in \(offer.currency), the cart in \(request.cart.currency)")))
+            return reject(offer, .currency, .text("the offer is in \(offer.currency), the cart in \(request.cart.currency)"))
         }
         var couponCode: String?
         if offer.requiresCoupon {
-            switch coupon {
-            case nil: return .failure(reject(offer, .couponRequired, .text("needs a coupon")))
+            switch coupons[offer.name] {
+            case nil: return reject(offer, .couponRequired, .text("needs a coupon"))
             case .failure(var rejection)?:
                 rejection.position = offer.position
-                return .failure(rejection)
+                return rejection
             case .success(let code)?: couponCode = code
             }
         }
-        if let reason = try ineligibility(of: offer, session: &session) {
-            return .failure(reject(offer, .notEligible, reason))
-        }
-        if let reason = capReached(offer) { return .failure(reject(offer, .capReached, .text(reason))) }
+        if let reason = try ineligibility(of: offer, session: &session) { return reject(offer, .notEligible, reason) }
+        if let reason = capReached(offer) { return reject(offer, .capReached, .text(reason)) }
         var remainingBudget: Int64?
         if let budget = offer.budget {
             let left = budget - state.used(UsageKey.offerDiscount(offer.name))
-            guard left > 0 else { return .failure(reject(offer, .budgetSpent, .text("budget of \(money(budget)) spent"))) }
+            guard left > 0 else { return reject(offer, .budgetSpent, .text("budget of \(money(budget)) spent")) }
             remainingBudget = left
         }
-        var candidate: Candidate
         if let plan = offer.plan {
             let matched = calculator.matched(plan.filter, slot: offer.filterSlot)
-            switch plan.discount(matched: matched, currency: request.cart.currency) {
-            case .failure(let error): return .failure(reject(offer, .noDiscount, .shortfall(error.shortfall)))
-            case .success(let amount):
-                if amount == 0 { return .failure(reject(offer, .noDiscount, .text("the discount rounds to nothing"))) }
-                candidate = Candidate(offer: offer, total: amount, matched: matched, coupon: couponCode)
+            guard let amount = plan.discount(matched: matched) else {
+                return reject(offer, .noDiscount, matched.count == 0 ? .noMatch(offer) : .belowMinimum(offer, has: matched.total))
             }
+            if amount == 0 { return reject(offer, .noDiscount, .text("the discount rounds to nothing")) }
+            candidates.append(Candidate(offer: offer, total: amount, coupon: couponCode))
         } else {
             let outcome: DiscountOutcome
             switch offer.discount {
             case .fixed(let rules): outcome = calculator.outcome(of: rules)
             case .computed(let function):
-                let rules = try session.discount(function, offer: offer)
-                if rules.isEmpty {
-                    return .failure(reject(offer, .noDiscount, .text("discount() gave no discount for this cart")))
-                }
+                let rules = try withSession(&session) { try $0.discount(function, offer: offer) }
+                if rules.isEmpty { return reject(offer, .noDiscount, .text("discount() gave no discount for this cart")) }
                 outcome = calculator.outcome(of: rules)
             }
             if outcome.isEmpty {
-                return .failure(reject(offer, .noDiscount, .shortfall(outcome.shortfall ?? .text("nothing to take off"))))
+                return reject(offer, .noDiscount, .shortfall(outcome.shortfall ?? .text("nothing to take off")))
             }
-            candidate = Candidate(
-                offer: offer, total: outcome.total, lineAmounts: outcome.lineAmounts, multipliers: outcome.multipliers,
-                coupon: couponCode)
+            candidates.append(offer, outcome: outcome, coupon: couponCode)
         }
-        if let left = remainingBudget, candidate.total > left {
-            let amounts = lines(of: candidate, calculator: calculator)
-            candidate.lineAmounts = DiscountCalculator.spread(left, weights: amounts.map { $0 > 0 ? $0 : -1 })
-            candidate.total = left
-            candidate.note = "budget nearly spent: \(money(left)) left"
+        if let left = remainingBudget, let index = candidates.indices.last, candidates[index].total > left {
+            withLines(of: index, in: &candidates, calculator: calculator) { lines in
+                let weights = lines.map { $0 > 0 ? $0 : -1 }
+                lines.update(repeating: 0)
+                DiscountCalculator.spread(left, weights: weights, into: lines) { weights[$0] >= 0 }
+            }
+            candidates[index].total = left
+            candidates[index].note = .budgetNearlySpent(left: left)
         }
-        return .success(candidate)
+        return nil
     }
 
-    /// The candidate's amount per line, worked out from its plan when it has none yet.
-    private func lines(of candidate: Candidate, calculator: DiscountCalculator) -> [Int64] {
-        if let amounts = candidate.lineAmounts { return amounts }
-        return calculator.spread(candidate.total, over: candidate.matched!)
+    /// Candidate `index`'s amount per line, worked out from its plan when it has none yet.
+    private func withLines<T>(
+        of index: Int, in candidates: inout Candidates, calculator: DiscountCalculator,
+        _ body: (UnsafeMutableBufferPointer<Int64>) -> T
+    ) -> T {
+        let planned = !candidates[index].hasLines
+        let total = candidates[index].total
+        let slot = candidates[index].offer.filterSlot
+        return candidates.withLines(of: index) { lines in
+            if planned { calculator.spread(total, over: calculator.matched(slot: slot), into: lines) }
+            return body(lines)
+        }
+    }
+
+    /// `body` with the quote's Lua session, made on first use: quotes of declared offers never need one.
+    private func withSession<T>(_ session: inout LuaSession?, _ body: (inout LuaSession) throws -> T) rethrows -> T {
+        if session == nil { session = LuaSession(book: book, customer: customer, now: now, cart: request.cart) }
+        return try body(&session!)
     }
 
     /// The first eligibility condition the customer fails; nil when eligible.
-    private func ineligibility(of offer: OfferRule, session: inout LuaSession) throws -> RejectionExplanation? {
+    private func ineligibility(of offer: OfferRule, session: inout LuaSession?) throws -> RejectionExplanation? {
         let rules = offer.eligibility
         if rules.firstOrderOnly, customer.orderCount > 0 {
             return .text("not eligible: first order only (customer has \(customer.orderCount) orders)")
@@ -197,15 +276,14 @@ struct QuoteEvaluator {
         if let minimum = rules.minimumOrders, customer.orderCount < minimum {
             return .text("not eligible: needs \(minimum) orders before (customer has \(customer.orderCount))")
         }
-        if let tier = rules.minimumTier, let needed = book.tiers.firstIndex(where: { $0.name == tier }) {
-            let held = customer.tier.flatMap { name in book.tiers.firstIndex { $0.name == name } }
-            if held.map({ $0 < needed }) ?? true { return .tier(needed: tier, held: customer.tier) }
+        if let needed = offer.minimumTierRank, heldTierRank.map({ $0 < needed }) ?? true {
+            return .tier(offer, held: customer.tier)
         }
-        if let segment = rules.segment, try !book.isMember(session.view, of: segment) {
+        if let segment = rules.segment, try !withSession(&session, { try book.isMember($0.view, of: segment) }) {
             return .text("not eligible: segment \(segment) (customer is not in it)")
         }
         if let function = rules.function {
-            let (eligible, reason) = try session.eligible(function, offer: offer)
+            let (eligible, reason) = try withSession(&session) { try $0.eligible(function, offer: offer) }
             if !eligible { return .text("not eligible: " + (reason ?? "eligible() returned false (\(offer.location))")) }
         }
         return nil
@@ -267,10 +345,12 @@ struct QuoteEvaluator {
 
     /// The referee's discount, when `code` is another customer's referral code and this customer may use it.
     private func referralCandidate(code: String, calculator: DiscountCalculator)
-        -> Result<(Candidate, String), OfferRejection>
+        -> Result<(offer: OfferRule, outcome: DiscountOutcome, referrer: String), OfferRejection>
     {
         let name = ReferralProgramme.offerName
-        func reject(_ reason: OfferRejection.Reason, _ detail: String) -> Result<(Candidate, String), OfferRejection> {
+        func reject(_ reason: OfferRejection.Reason, _ detail: String)
+            -> Result<(offer: OfferRule, outcome: DiscountOutcome, referrer: String), OfferRejection>
+        {
             .failure(OfferRejection(offer: name, reason: reason, detail: detail))
         }
         guard let programme = book.checkout.referral else {
@@ -293,8 +373,7 @@ struct QuoteEvaluator {
             priority: 0, stacking: .stackable, perCustomer: nil, totalUses: nil, perPeriod: nil, budget: nil,
             currency: request.cart.currency, requiresCoupon: false, restoreOnRefund: true, location: programme.location)
         offer.position = book.checkout.offers.count
-        return .success(
-            (Candidate(offer: offer, total: outcome.total, lineAmounts: outcome.lineAmounts, multipliers: outcome.multipliers), referrer))
+        return .success((offer, outcome, referrer))
     }
 
     // MARK: Stacking
@@ -303,140 +382,145 @@ struct QuoteEvaluator {
     /// far as the lines can take it: together, offers never take a line below zero) and the larger saving wins (the
     /// stackable offers on a tie). Returns the winners with their line amounts fitted.
     private func resolveStacking(
-        _ candidates: inout [Candidate], calculator: DiscountCalculator, rejections: inout [OfferRejection]
+        _ candidates: inout Candidates, calculator: DiscountCalculator, rejections: inout Rejections
     ) -> [Int] {
         var bestOfGroup: [String: Int] = [:]
-        for (index, candidate) in candidates.enumerated() {
-            guard case .group(let group) = candidate.offer.stacking else { continue }
-            if let best = bestOfGroup[group], candidates[best].total >= candidate.total { continue }
+        for index in candidates.indices {
+            guard case .group(let group) = candidates[index].offer.stacking else { continue }
+            if let best = bestOfGroup[group], candidates[best].total >= candidates[index].total { continue }
             bestOfGroup[group] = index
         }
         var stackable: [Int] = []
+        stackable.reserveCapacity(candidates.all.count)
         var exclusives: [Int] = []
         var exclusive: Int?
-        for (index, candidate) in candidates.enumerated() {
-            switch candidate.offer.stacking {
+        for index in candidates.indices {
+            switch candidates[index].offer.stacking {
             case .stackable: stackable.append(index)
             case .group(let group):
                 let best = bestOfGroup[group]!
                 if best == index {
                     stackable.append(index)
                 } else {
-                    rejections.append(
+                    let offer = candidates[index].offer
+                    rejections.insert(
                         reject(
-                            candidate.offer, .beatenInGroup,
+                            offer, .beatenInGroup,
                             .beatenInGroup(
-                                group: group, winner: candidates[best].offer.name, saves: money(candidates[best].total),
-                                this: money(candidate.total))))
+                                offer, winner: candidates[best].offer, saves: candidates[best].total,
+                                this: candidates[index].total)))
                 }
             case .exclusive:
                 exclusives.append(index)
-                if exclusive.map({ candidate.total > candidates[$0].total }) ?? true { exclusive = index }
+                if exclusive.map({ candidates[index].total > candidates[$0].total }) ?? true { exclusive = index }
             }
         }
+        // The stackable offers as they would apply, before deciding: fitted in place, under what is left of each line
+        // (what they proposed is kept for explanations when an exclusive offer is in the running).
         var room = calculator.lineTotals
-        // The stackable offers as they would apply, before deciding: fitted in place, under what is left of each line.
-        let proposed = stackable.map { candidates[$0].total }
+        let proposed = exclusive == nil ? [] : stackable.map { candidates[$0].total }
         var stacked: Int64 = 0
         for index in stackable {
-            let amounts = Self.fit(lines(of: candidates[index], calculator: calculator), into: &room)
-            let total = amounts.reduce(0, +)
-            if total < candidates[index].total {
-                candidates[index].note = candidates[index].note ?? "reduced: other offers already took its lines to zero"
+            let total = withLines(of: index, in: &candidates, calculator: calculator) { lines in
+                Self.fit(lines, into: &room)
+                return lines.reduce(0, +)
             }
-            candidates[index].lineAmounts = amounts
+            if total < candidates[index].total, candidates[index].note == nil { candidates[index].note = .reduced }
             candidates[index].total = total
             stacked += total
         }
         if let best = exclusive, candidates[best].total > stacked {
-            let winner = candidates[best]
+            let winner = candidates[best].offer
+            let saves = candidates[best].total
             for (position, index) in stackable.enumerated() {
-                rejections.append(
+                let offer = candidates[index].offer
+                rejections.insert(
                     reject(
-                        candidates[index].offer, .beatenByExclusive,
-                        .beatenByExclusive(
-                            winner: winner.offer.name, saves: money(winner.total), stacked: money(stacked),
-                            this: money(proposed[position]))))
+                        offer, .beatenByExclusive,
+                        .beatenByExclusive(offer, winner: winner, saves: saves, stacked: stacked, this: proposed[position])))
             }
             for index in exclusives where index != best {
-                rejections.append(
+                let offer = candidates[index].offer
+                rejections.insert(
                     reject(
-                        candidates[index].offer, .beatenByExclusive,
-                        .beatenByExclusive(
-                            winner: winner.offer.name, saves: money(winner.total), stacked: nil,
-                            this: money(candidates[index].total))))
+                        offer, .beatenByExclusive,
+                        .beatenByExclusive(offer, winner: winner, saves: saves, stacked: nil, this: candidates[index].total)))
             }
-            candidates[best].lineAmounts = lines(of: winner, calculator: calculator)
+            withLines(of: best, in: &candidates, calculator: calculator) { _ in }
             return [best]
         }
         for index in exclusives {
-            rejections.append(
-                reject(
-                    candidates[index].offer, .stackedOffersSaveMore,
-                    .stackedSaveMore(this: money(candidates[index].total), stacked: money(stacked))))
+            let offer = candidates[index].offer
+            rejections.insert(
+                reject(offer, .stackedOffersSaveMore, .stackedSaveMore(offer, this: candidates[index].total, stacked: stacked)))
         }
         return stackable
     }
 
-    /// Line amounts capped by what is left of each line (`room`, updated); what a full line cannot take goes to the
-    /// offer's other lines with room left, in proportion to that room.
-    static func fit(_ wanted: [Int64], into room: inout [Int64]) -> [Int64] {
-        if !wanted.indices.contains(where: { wanted[$0] > room[$0] }) {
-            for index in room.indices { room[index] -= wanted[index] }
-            return wanted
-        }
-        var amounts = wanted
-        var leftover: Int64 = 0
-        for index in amounts.indices where amounts[index] > room[index] {
-            leftover += amounts[index] - room[index]
-            amounts[index] = room[index]
-        }
-        while leftover > 0 {
-            let space = room.indices.map { wanted[$0] > 0 ? room[$0] - amounts[$0] : -1 }
-            let available = space.reduce(Int64(0)) { $0 + max(0, $1) }
-            guard available > 0 else { break }
-            let extra = DiscountCalculator.spread(min(leftover, available), weights: space)
-            var given: Int64 = 0
-            for index in amounts.indices where space[index] > 0 {
-                let taken = min(extra[index], space[index])
-                amounts[index] += taken
-                given += taken
+    /// Caps an offer's line amounts (`amounts`, changed in place) by what is left of each line (`room`, updated); what
+    /// a full line cannot take goes to the offer's other lines with room left, in proportion to that room.
+    static func fit(_ amounts: UnsafeMutableBufferPointer<Int64>, into room: inout [Int64]) {
+        let fits = room.withUnsafeBufferPointer { room in amounts.indices.allSatisfy { amounts[$0] <= room[$0] } }
+        if !fits {
+            let wanted = Array(amounts)
+            var leftover: Int64 = 0
+            for index in amounts.indices where amounts[index] > room[index] {
+                leftover += amounts[index] - room[index]
+                amounts[index] = room[index]
             }
-            guard given > 0 else { break }
-            leftover -= given
+            while leftover > 0 {
+                let space = room.indices.map { wanted[$0] > 0 ? room[$0] - amounts[$0] : -1 }
+                let available = space.reduce(Int64(0)) { $0 + max(0, $1) }
+                guard available > 0 else { break }
+                let extra = DiscountCalculator.spread(min(leftover, available), weights: space)
+                var given: Int64 = 0
+                for index in amounts.indices where space[index] > 0 {
+                    let taken = min(extra[index], space[index])
+                    amounts[index] += taken
+                    given += taken
+                }
+                guard given > 0 else { break }
+                leftover -= given
+            }
         }
-        for index in room.indices { room[index] -= amounts[index] }
-        return amounts
+        room.withUnsafeMutableBufferPointer { room in
+            for index in room.indices { room[index] -= amounts[index] }
+        }
     }
 
     // MARK: Totals and points
 
     private func finish(
-        _ winners: [Candidate], rejections: [OfferRejection], couponRejections: [CouponRejection], referrer: String?,
-        calculator: DiscountCalculator, forCommit: Bool
+        _ winners: [Int], of candidates: Candidates, rejections: [OfferRejection], couponRejections: [CouponRejection],
+        referrer: String?, calculator: DiscountCalculator, forCommit: Bool
     ) throws -> QuoteEvaluation {
         let cart = request.cart
         var remaining = calculator.lineTotals
         var applied: [AppliedOffer] = []
         applied.reserveCapacity(winners.count)
         var claims: [UsageClaim] = []
-        var multipliers: [(index: Int, multiplier: PointsMultiplier)] = []
-        for winner in winners {
-            let amounts = winner.lineAmounts ?? []
-            var lines: [LineDiscount] = []
-            lines.reserveCapacity(amounts.count { $0 > 0 })
-            for (index, amount) in amounts.enumerated() where amount > 0 {
-                remaining[index] -= amount
-                lines.append(LineDiscount(line: index + 1, amount: amount))
+        var appliedIndex: [Int: Int] = [:]
+        // The line discounts of every applied offer, in one buffer the offers share (sliced once it is complete).
+        var lineDiscounts: [LineDiscount] = []
+        lineDiscounts.reserveCapacity(winners.reduce(0) { $0 + candidates.lines(of: $1).count { $0 > 0 } })
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(winners.count)
+        for index in winners {
+            let first = lineDiscounts.count
+            for (line, amount) in zip(remaining.indices, candidates.lines(of: index)) where amount > 0 {
+                remaining[line] -= amount
+                lineDiscounts.append(LineDiscount(line: line + 1, amount: amount))
             }
-            let note = winner.note
-            for multiplier in winner.multipliers {
-                multipliers.append((applied.count, multiplier))
-            }
+            ranges.append(first..<lineDiscounts.count)
+        }
+        for (index, range) in zip(winners, ranges) {
+            let winner = candidates[index]
+            if !candidates.multipliers.isEmpty { appliedIndex[index] = applied.count }
             applied.append(
                 AppliedOffer(
-                    offer: winner.offer.name, title: winner.offer.title, discount: winner.total, lines: lines,
-                    extraPoints: 0, coupon: winner.coupon, note: note))
+                    offer: winner.offer.name, title: winner.offer.title, discount: winner.total,
+                    lines: LineDiscounts(lineDiscounts[range]), extraPoints: 0, coupon: winner.coupon,
+                    note: winner.note?.text(currency: cart.currency)))
             if forCommit { claims += self.claims(for: winner.offer, discount: winner.total, coupon: winner.coupon) }
         }
         var quoted: [QuotedLine] = []
@@ -463,7 +547,8 @@ struct QuoteEvaluator {
         }
         let basePoints = try pointsEarned(by: purchase)
         var extra: Int64 = 0
-        for (index, multiplier) in multipliers {
+        for (candidate, multiplier) in candidates.multipliers {
+            guard let index = appliedIndex[candidate] else { continue }
             let matchedNet = cart.lines.indices.filter { multiplier.filter.matches(cart.lines[$0]) }
                 .reduce(Int64(0)) { $0 + remaining[$1] }
             guard total > 0, matchedNet > 0 else { continue }
@@ -474,37 +559,10 @@ struct QuoteEvaluator {
         }
         let quote = Quote(
             customerID: customer.id, at: now, currency: cart.currency, lines: quoted, applied: applied,
-            notApplied: Self.inOfferOrder(rejections), rejectedCoupons: couponRejections,
+            notApplied: rejections, rejectedCoupons: couponRejections,
             subtotal: subtotal, discount: subtotal - total, total: total, pointsToEarn: basePoints + extra,
             pointsToRedeem: redeem, pointsValue: value, totalDue: total - value, referrer: referrer)
         return QuoteEvaluation(quote: quote, claims: claims, purchase: purchase)
-    }
-
-    /// Rejections in the order offers are considered: most already are (stacking appends the rest at the end), so
-    /// the two ordered runs are merged rather than sorted.
-    private static func inOfferOrder(_ rejections: [OfferRejection]) -> [OfferRejection] {
-        guard let split = rejections.indices.dropFirst().first(where: { rejections[$0].position < rejections[$0 - 1].position })
-        else { return rejections }
-        let late = rejections[split...].sorted { $0.position < $1.position }
-        var merged: [OfferRejection] = []
-        merged.reserveCapacity(rejections.count)
-        var first = rejections[..<split].makeIterator()
-        var second = late.makeIterator()
-        var a = first.next()
-        var b = second.next()
-        while let left = a ?? b {
-            if let x = a, let y = b, y.position < x.position {
-                merged.append(y)
-                b = second.next()
-            } else if a != nil {
-                merged.append(left)
-                a = first.next()
-            } else {
-                merged.append(left)
-                b = second.next()
-            }
-        }
-        return merged
     }
 
     /// The counters an applied offer consumes, each with its limit.

@@ -84,28 +84,26 @@ struct Replay: AsyncParsableCommand {
         for file in files {
             let format = try EventFormat.detect(path: file, mappingPath: mapping)
             let reader = try EventReader(path: file, format: format)
-            var batch: [(line: Int, event: Event)] = []
-            for (line, result) in reader {
-                summary.read += 1
-                switch result {
-                case .success(let event):
-                    batch.append((line, event))
-                case .failure(let error):
-                    summary.reject(file: file, line: line, reason: error.message)
-                    if strict {
-                        return try await finish(summary, engine: engine, store: store, started: started, failed: true)
+            var chunks = ChunkedEventReader(reader, eventsPerChunk: batchSize)
+            while let chunk = await chunks.next() {
+                var batch: [(line: Int, event: Event)] = []
+                batch.reserveCapacity(chunk.count)
+                for (line, result) in chunk {
+                    summary.read += 1
+                    switch result {
+                    case .success(let event):
+                        batch.append((line, event))
+                    case .failure(let error):
+                        summary.reject(file: file, line: line, reason: error.message)
+                        if strict {
+                            return try await finish(summary, engine: engine, store: store, started: started, failed: true)
+                        }
                     }
                 }
-                if batch.count >= batchSize {
-                    if try await run(batch, file: file) {
-                        return try await finish(summary, engine: engine, store: store, started: started, failed: true)
-                    }
-                    batch.removeAll(keepingCapacity: true)
-                    progress.report(summary.read, elapsed: started.duration(to: .now))
+                if try await run(batch, file: file) {
+                    return try await finish(summary, engine: engine, store: store, started: started, failed: true)
                 }
-            }
-            if try await run(batch, file: file) {
-                return try await finish(summary, engine: engine, store: store, started: started, failed: true)
+                progress.report(summary.read, elapsed: started.duration(to: .now))
             }
         }
         _ = try await settle()

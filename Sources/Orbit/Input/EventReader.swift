@@ -88,7 +88,7 @@ public struct EventReader: Sequence, Sendable {
     }
 
     /// Iterates over the lines of an ``EventReader``.
-    public struct Iterator: IteratorProtocol {
+    public struct Iterator: IteratorProtocol, Sendable {
         private let reader: EventReader
         private var position: Int
         private var line: Int

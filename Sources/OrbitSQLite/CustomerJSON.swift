@@ -23,15 +23,16 @@ enum CustomerJSON {
         if customer.attributes.isEmpty {
             out.append(contentsOf: "{}".utf8)
         } else {
-            out.append(contentsOf: try encoder.encode(customer.attributes).utf8)
+            out.append(contentsOf: try encoder.encode(JSONValue.object(customer.attributes)).utf8)
         }
         out.append(contentsOf: #","tags":["#.utf8)
-        for (index, tag) in customer.tags.enumerated() {
+        // Sets and dictionaries in order, as `Customer.encode(to:)` writes them.
+        for (index, tag) in customer.tags.sorted().enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             JSONByteWriter.appendString(tag, to: &out)
         }
         out.append(contentsOf: #"],"consent":{"#.utf8)
-        for (index, (channel, granted)) in customer.consent.enumerated() {
+        for (index, (channel, granted)) in customer.consent.sorted(by: { $0.key.rawValue < $1.key.rawValue }).enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             JSONByteWriter.appendString(channel.rawValue, to: &out)
             out.append(contentsOf: (granted ? ":true" : ":false").utf8)
@@ -69,7 +70,9 @@ enum CustomerJSON {
         out.append(contentsOf: #"]},"pointsEarned":"#.utf8)
         append(customer.pointsEarned, to: &out)
         out.append(contentsOf: #","inactiveLapsesFired":{"#.utf8)
-        for (index, (days, instant)) in customer.inactiveLapsesFired.enumerated() {
+        for (index, (days, instant)) in customer.inactiveLapsesFired.sorted(by: { String($0.key) < String($1.key) })
+            .enumerated()
+        {
             out.append(contentsOf: (index > 0 ? #",""# : #"""#).utf8)
             out.append(contentsOf: String(days).utf8)
             out.append(contentsOf: #"":"#.utf8)

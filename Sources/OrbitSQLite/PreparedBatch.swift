@@ -87,7 +87,7 @@ struct PreparedBatch: Sendable {
 
     private static func encodeData(of message: OutboxMessage, encoder: StreamingJSONEncoder) throws -> String {
         do {
-            return try encoder.encode(message.data)
+            return try encoder.encode(JSONValue.object(message.data))  // keys in order, like every stored object
         } catch {
             throw StoreError("cannot encode the data of message '\(message.id)': \(SQLiteStore.describe(error))")
         }

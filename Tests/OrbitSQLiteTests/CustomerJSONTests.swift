@@ -39,4 +39,23 @@ struct CustomerJSONTests {
             #expect(try JSONDecoder().decode(Customer.self, from: Data(written.utf8)) == value)
         }
     }
+
+    @Test("sets and dictionaries are written in order: the same customer is always the same text")
+    func deterministic() throws {
+        var customer = Customer(id: "c", signedUpAt: instant())
+        let names = (0..<20).map { String(format: "k%02d", $0) }
+        customer.tags = Set(names.shuffled())
+        customer.attributes = Dictionary(uniqueKeysWithValues: names.shuffled().map { ($0, JSONValue.integer(1)) })
+        customer.consent = [.whatsapp: true, .email: false, .sms: true, .push: false]
+        customer.inactiveLapsesFired = [90: instant(days: 9), 30: instant(days: 3), 180: instant(days: 18)]
+        let encoder = StreamingJSONEncoder()
+        let written = try CustomerJSON.encode(customer, attributes: encoder)
+        #expect(written == (try encoder.encode(customer)))
+        let tags = names.map { "\"\($0)\"" }.joined(separator: ",")
+        let attributes = names.map { "\"\($0)\":1" }.joined(separator: ",")
+        #expect(written.contains(#""tags":[\#(tags)]"#))
+        #expect(written.contains(#""attributes":{\#(attributes)}"#))
+        #expect(written.contains(#""consent":{"email":false,"push":false,"sms":true,"whatsapp":true}"#))
+        #expect(written.contains(#""inactiveLapsesFired":{"180":"#))
+    }
 }

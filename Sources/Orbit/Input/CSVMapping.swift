@@ -342,14 +342,6 @@ public struct CSVMapping: Codable, Sendable, Hashable {
     }
 }
 
-/// A coding key for any name, to list the keys an object actually has.
-private struct AnyCodingKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
 /// Throws when the object being decoded has a key not in `known`: a typo in a mapping must not pass silently.
 private func rejectUnknownKeys(_ decoder: any Decoder, known: [String]) throws {
     let container = try decoder.container(keyedBy: AnyCodingKey.self)

@@ -75,6 +75,42 @@ public struct Customer: Hashable, Sendable, Codable {
 }
 
 extension Customer {
+    /// Encodes the customer with its sets and dictionaries in order (tags, consent by channel, attributes by key,
+    /// inactive lapses by days), so that the same customer is always the same text: a replay of the same history
+    /// writes the same bytes, and exports compare line by line.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(signedUpAt, forKey: .signedUpAt)
+        try container.encode(JSONValue.object(attributes), forKey: .attributes)
+        try container.encode(tags.sorted(), forKey: .tags)
+        try container.encode(SortedKeys(consent.map { ($0.key.rawValue, $0.value) }), forKey: .consent)
+        try container.encodeIfPresent(referralCode, forKey: .referralCode)
+        try container.encodeIfPresent(referrer, forKey: .referrer)
+        try container.encodeIfPresent(tier, forKey: .tier)
+        try container.encode(lastEventAt, forKey: .lastEventAt)
+        try container.encode(orders, forKey: .orders)
+        try container.encode(wallet, forKey: .wallet)
+        try container.encode(pointsEarned, forKey: .pointsEarned)
+        try container.encode(
+            SortedKeys(inactiveLapsesFired.map { (String($0.key), $0.value) }), forKey: .inactiveLapsesFired)
+        try container.encode(pendingReferralRewards, forKey: .pendingReferralRewards)
+        try container.encode(isForgotten, forKey: .isForgotten)
+        try container.encodeIfPresent(prediction, forKey: .prediction)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, signedUpAt, attributes, tags, consent, referralCode, referrer, tier, lastEventAt, orders, wallet
+        case pointsEarned, inactiveLapsesFired, pendingReferralRewards, isForgotten, prediction
+    }
+
+    /// An object whose keys are written in order.
+    private struct SortedKeys<Value: Encodable>: Encodable {
+        let fields: [String: Value]
+        init(_ pairs: [(String, Value)]) { fields = Dictionary(pairs, uniquingKeysWith: { first, _ in first }) }
+        func encode(to encoder: any Encoder) throws { try AnyCodingKey.encodeSorted(fields, in: encoder) }
+    }
+
     /// Decodes a stored customer. Fields added after the first release are optional in the stored form, so that a
     /// database written by an earlier Orbit still reads.
     public init(from decoder: any Decoder) throws {

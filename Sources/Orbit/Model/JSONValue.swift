@@ -29,7 +29,12 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
+    /// Objects are written with their keys in order, so that the same value always gives the same text.
     public func encode(to encoder: any Encoder) throws {
+        if case .object(let fields) = self {
+            try AnyCodingKey.encodeSorted(fields, in: encoder)
+            return
+        }
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -38,7 +43,7 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
         case .number(let value): try container.encode(value)
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
+        case .object: preconditionFailure("objects are encoded above")
         }
     }
 
@@ -84,4 +89,21 @@ public enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 
     public var description: String { luaValue.description }
+}
+
+/// A coding key for any name: to list the keys an object actually has, and to write a dictionary's keys in order.
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+
+    /// Encodes `dictionary` as an object with its keys in order (a dictionary's own encoding follows its hash order,
+    /// which changes from one process to the next).
+    static func encodeSorted<Value: Encodable>(_ dictionary: [String: Value], in encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        for key in dictionary.keys.sorted() {
+            try container.encode(dictionary[key]!, forKey: AnyCodingKey(stringValue: key))
+        }
+    }
 }

@@ -83,13 +83,20 @@ struct ReplayCommandTests {
     static let rules = "examples/loyalty/rules"
     static let walkthrough = "examples/loyalty/events/walkthrough.ndjson"
 
-    @Test("a file ordered by customer, not time, gives the same result whatever the batch size")
-    func batchSizeDoesNotMatter() throws {
+    @Test(
+        "a file ordered by customer, not time, gives the same result whatever the batch size, in memory or in SQLite",
+        arguments: [false, true])
+    func batchSizeDoesNotMatter(sqlite: Bool) throws {
+        let directory = try TemporaryDirectory()
         func summary(batchSize: Int) throws -> [String: Any] {
-            let result = try OrbitBinary.run([
-                "replay", "--json", "--in-memory", "--rules", Self.rules, "--batch-size", "\(batchSize)",
-                "--mapping", "examples/loyalty/data/cdnow-sample.mapping.json", "examples/loyalty/data/CDNOW_sample.txt",
-            ])
+            // Many small batches: each written while the rules run the next (overlapped ingestion).
+            let store = sqlite ? ["--db", directory.path("batch-\(batchSize).db")] : ["--in-memory"]
+            let result = try OrbitBinary.run(
+                ["replay", "--json"] + store + [
+                    "--rules", Self.rules, "--batch-size", "\(batchSize)",
+                    "--mapping", "examples/loyalty/data/cdnow-sample.mapping.json",
+                    "examples/loyalty/data/CDNOW_sample.txt",
+                ])
             var fields = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
             for key in ["elapsed_seconds", "events_per_second", "peak_memory_bytes"] { fields[key] = nil }
             return fields

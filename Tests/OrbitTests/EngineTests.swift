@@ -183,6 +183,37 @@ struct EngineTests {
         #expect(customer.tags.isEmpty, "the purchase after the lapse cleared the tag again")
     }
 
+    @Test("rules cannot stop time: a failing inactive handler leaves none of its effects, a failing segment keeps the old")
+    func failingRulesAtLapses() async throws {
+        let fixture = try EngineFixture([
+            "rules/broken.lua": """
+                earn "points" { on = "purchase", points = 5, expires = { days = 30 } }
+                on "inactive" { days = 10 } (function(c)
+                  tag("lapsed")
+                  award(100)
+                  local missing = nil
+                  return missing.field
+                end)
+                segment "recent" {
+                  when = function(c)
+                    if (c.days_since_last_order or 0) > 20 then error("segment broke") end
+                    return true
+                  end,
+                }
+                """
+        ])
+        _ = try await fixture.engine.ingest(purchase("p1", "c", "2026-01-01T00:00:00Z", cents: 100))
+        #expect(try await fixture.engine.members(of: "recent", at: at("2026-01-02T00:00:00Z")) == ["c"])
+        // Day 11: the inactive lapse (the handler fails halfway). Day 31: the points expire (the segment fails).
+        #expect(try await fixture.engine.advance(to: at("2026-02-15T00:00:00Z")) == 2)
+        let customer = try #require(try await fixture.engine.customer("c"))
+        #expect(customer.tags.isEmpty, "nothing of the failing handler")
+        #expect(customer.pointsBalance == 0, "the 5 points expired; the handler's 100 were never awarded")
+        #expect(customer.inactiveLapsesFired[10] != nil, "the lapse counts as fired: it does not run again")
+        #expect(await fixture.store.segments(customerID: "c") == ["recent"], "kept as it was")
+        #expect(try await fixture.engine.advance(to: at("2026-06-01T00:00:00Z")) == 0)
+    }
+
     @Test("segments: entered and left are published; members are evaluated on demand")
     func segments() async throws {
         let fixture = try EngineFixture([

@@ -68,7 +68,7 @@ extension Engine {
     {
         let now = clock.now()
         var batch = Batch()
-        try runLapses(through: now, into: &batch)
+        runLapses(through: now, into: &batch)
         let customer = current(request.customerID, in: batch) ?? newCustomer(request.customerID, at: now)
         let evaluation = try QuoteEvaluator(
             book: rules, request: request, customer: customer, now: now, state: checkoutState
@@ -149,7 +149,7 @@ extension Engine {
         let now = clock.now()
         let plan = try RefundPlan(order: order, lines: lines)
         var batch = Batch()
-        try runLapses(through: now, into: &batch)
+        runLapses(through: now, into: &batch)
         let event = Event(
             id: "refund:\(refundID)", type: "refund", customerID: order.customerID, at: now,
             total: Money(minorUnits: plan.money, currency: order.quote.currency), orderID: orderID,

@@ -118,7 +118,7 @@ public actor Engine {
                 outcomes.append(IngestOutcome(eventID: event.id, status: .duplicate, effects: []))
                 continue
             }
-            try runLapses(through: event.at, into: &batch)
+            runLapses(through: event.at, into: &batch)
             do {
                 let result = try apply(event, in: batch)
                 outcomes.append(IngestOutcome(eventID: event.id, status: .applied, effects: result.commit.appliedEffects))
@@ -139,7 +139,7 @@ public actor Engine {
             try await retryingStale {
                 try await loadSerially()
                 var batch = Batch()
-                try runLapses(through: instant, into: &batch)
+                runLapses(through: instant, into: &batch)
                 let count = batch.commits.count
                 try await commit(&batch)
                 return count
@@ -322,8 +322,11 @@ public actor Engine {
         return due
     }
 
-    /// Runs every lapse due at or before `instant`, in order, each as its own commit.
-    func runLapses(through instant: Instant, into batch: inout Batch) throws {
+    /// Runs every lapse due at or before `instant`, in order, each as its own commit. Rules cannot stop time: a
+    /// failing `inactive` handler leaves nothing of its effects, a failing tier or segment rule leaves the customer's
+    /// tier and segments as they were, and either is logged; the lapse itself (expiries, the handler having fired)
+    /// is recorded.
+    func runLapses(through instant: Instant, into batch: inout Batch) {
         while let (due, id) = schedule.popDue(through: instant) {
             guard var customer = current(id, in: batch), let actual = nextLapse(of: customer), actual <= due else {
                 continue  // stale: the customer changed since this entry was scheduled
@@ -338,15 +341,28 @@ public actor Engine {
                     customer.lastActivityAt.adding(days: days) <= due
                 else { continue }
                 customer.inactiveLapsesFired[days] = customer.lastActivityAt
+                // On copies, so that a handler failing halfway leaves none of its effects.
+                var handled = customer
+                var handledContext = context
                 do {
-                    let proposed = try rules.effects(ofInactive: handler, for: customer, at: due)
-                    try applyEffects(proposed, to: &customer, context: &context, depth: 0)
+                    let proposed = try rules.effects(ofInactive: handler, for: handled, at: due)
+                    try applyEffects(proposed, to: &handled, context: &handledContext, depth: 0)
+                    customer = handled
+                    context = handledContext
                 } catch {
-                    // A failing handler must not block time: the lapse is recorded as fired and the error logged.
                     logger.error("inactive handler failed", metadata: ["customer": "\(id)", "error": "\(error)"])
                 }
             }
-            merge(try finish(customer, context: context, batch: batch), into: &batch)
+            let standing: Standing
+            do {
+                standing = try rules.standing(of: customer, at: due)
+            } catch {
+                logger.error(
+                    "tier or segment rule failed at a lapse; tier and segments unchanged",
+                    metadata: ["customer": "\(id)", "error": "\(error)"])
+                standing = (rules.currentTier(of: customer), batch.memberships[id] ?? memberships[id] ?? [])
+            }
+            merge(complete(customer, context: context, standing: standing, batch: batch), into: &batch)
         }
     }
 
@@ -501,6 +517,16 @@ public actor Engine {
     /// Re-evaluates tier and segments and completes the commit.
     func finish(_ customer: consuming Customer, context: consuming ApplyContext, batch: Batch) throws -> CommitResult {
         let standing = try rules.standing(of: customer, at: context.at)
+        return complete(customer, context: context, standing: standing, batch: batch)
+    }
+
+    /// A customer's tier and segments, as the rules found them.
+    typealias Standing = (tier: TierDefinition?, segments: Set<String>)
+
+    /// Completes the commit with the customer's new `standing`: records a tier change and segment changes.
+    func complete(
+        _ customer: consuming Customer, context: consuming ApplyContext, standing: Standing, batch: Batch
+    ) -> CommitResult {
         let tier = standing.tier?.name
         var tierChange: TierChange?
         if tier != customer.tier {

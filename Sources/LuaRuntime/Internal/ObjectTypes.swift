@@ -62,11 +62,7 @@ final class RegisteredObjectType {
 extension StateCore {
     /// Pushes `object` retained inside a new userdata tagged `tag`, with the metatable stored at `metatableRef`.
     func pushUserdata(_ object: AnyObject, tag: UnsafeRawPointer?, metatableRef: Int32) {
-        let block = orbit_newuserdata(L, MemoryLayout<UserdataLayout>.size)
-        block?.storeBytes(
-            of: UserdataLayout(object: Unmanaged.passRetained(object).toOpaque(), tag: tag), as: UserdataLayout.self)
-        pushReference(metatableRef)
-        _ = lua_setmetatable(L, -2)
+        pushUserdata(UserdataLayout(object: Unmanaged.passRetained(object).toOpaque(), tag: tag), metatableRef: metatableRef)
     }
 
     /// Pushes a userdata of the type tagged `tag` showing `object` without holding it (no `__gc`: nothing to
@@ -75,10 +71,16 @@ extension StateCore {
         guard let metatable = lentMetatables[tag] else {
             preconditionFailure("an object type is lent before it was registered with the state")
         }
+        return pushUserdata(
+            UserdataLayout(object: Unmanaged.passUnretained(object).toOpaque(), tag: tag), metatableRef: metatable)
+    }
+
+    /// Pushes a new userdata holding `layout`, with the metatable stored at `metatableRef`; returns its memory.
+    @discardableResult
+    private func pushUserdata(_ layout: UserdataLayout, metatableRef: Int32) -> UnsafeMutableRawPointer? {
         let block = orbit_newuserdata(L, MemoryLayout<UserdataLayout>.size)
-        block?.storeBytes(
-            of: UserdataLayout(object: Unmanaged.passUnretained(object).toOpaque(), tag: tag), as: UserdataLayout.self)
-        pushReference(metatable)
+        block?.storeBytes(of: layout, as: UserdataLayout.self)
+        pushReference(metatableRef)
         _ = lua_setmetatable(L, -2)
         return block
     }
@@ -93,20 +95,23 @@ extension StateCore {
 
     /// The object in the runtime-made userdata at `index` when its tag is `tag`.
     func userdataObject(at index: Int32, tag: UnsafeRawPointer) -> AnyObject? {
-        guard lua_type(L, index) == LUA_TUSERDATA, lua_rawlen(L, index) == MemoryLayout<UserdataLayout>.size,
-            let layout = lua_touserdata(L, index)?.load(as: UserdataLayout.self), layout.tag == tag,
-            let object = layout.object
-        else { return nil }
+        guard let layout = userdataLayout(at: index), layout.tag == tag, let object = layout.object else { return nil }
         return Unmanaged<AnyObject>.fromOpaque(object).takeUnretainedValue()
     }
 
     /// Whether the value at `index` is a runtime-made userdata tagged `tag` that holds no object (a lent one, read
     /// after its lending ended).
     func isEmptyUserdata(at index: Int32, tag: UnsafeRawPointer) -> Bool {
-        guard lua_type(L, index) == LUA_TUSERDATA, lua_rawlen(L, index) == MemoryLayout<UserdataLayout>.size,
-            let layout = lua_touserdata(L, index)?.load(as: UserdataLayout.self)
-        else { return false }
+        guard let layout = userdataLayout(at: index) else { return false }
         return layout.tag == tag && layout.object == nil
+    }
+
+    /// What the value at `index` holds when it is a userdata the runtime made.
+    private func userdataLayout(at index: Int32) -> UserdataLayout? {
+        guard lua_type(L, index) == LUA_TUSERDATA, lua_rawlen(L, index) == MemoryLayout<UserdataLayout>.size else {
+            return nil
+        }
+        return lua_touserdata(L, index)?.load(as: UserdataLayout.self)
     }
 
     /// Creates the metatable and the `__index` function of an object type in this state.

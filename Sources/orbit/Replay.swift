@@ -59,11 +59,11 @@ struct Replay: AsyncParsableCommand {
 
         // Without --strict, the store writes each batch while the rules run the next (see Engine.ingestOverlapped).
         var writing: (pending: Engine.PendingIngest, batch: [(line: Int, event: Event)], file: String)?
-        /// Waits for the batch being written and counts its outcomes; returns whether any event of it was rejected.
-        func settle() async throws -> Bool {
-            guard let (pending, batch, file) = writing else { return false }
+        /// Waits for the batch being written and counts its outcomes.
+        func settle() async throws {
+            guard let (pending, batch, file) = writing else { return }
             writing = nil
-            return count(try await pending.durable(), of: batch, file: file, into: &summary)
+            _ = count(try await pending.durable(), of: batch, file: file, into: &summary)
         }
         /// Starts one batch; returns whether it must stop the replay (--strict and a rejected event).
         func run(_ batch: [(line: Int, event: Event)], file: String) async throws -> Bool {
@@ -76,7 +76,7 @@ struct Replay: AsyncParsableCommand {
                 return count(try await engine.ingest(events), of: batch, file: file, into: &summary)
             }
             let pending = try await engine.ingestOverlapped(events)
-            _ = try await settle()
+            try await settle()
             writing = (pending, batch, file)
             return false
         }
@@ -106,7 +106,7 @@ struct Replay: AsyncParsableCommand {
                 progress.report(summary.read, elapsed: started.duration(to: .now))
             }
         }
-        _ = try await settle()
+        try await settle()
         progress.done()
         try await engine.advance(to: clock.now())
         summary.lapses = await engine.lapseCount

@@ -196,6 +196,11 @@ public actor Engine {
 
     func current(_ id: String, in batch: Batch) -> Customer? { batch.customers[id] ?? customers[id] }
 
+    /// The segments the customer was last found in, over the batch's working state.
+    func currentSegments(of id: String, in batch: Batch) -> Set<String> {
+        batch.memberships[id] ?? memberships[id] ?? []
+    }
+
     func merge(_ result: consuming CommitResult, into batch: inout Batch) {
         let id = result.commit.customerID
         scheduleNextLapse(of: result.commit.customer)
@@ -353,14 +358,14 @@ public actor Engine {
                     logger.error("inactive handler failed", metadata: ["customer": "\(id)", "error": "\(error)"])
                 }
             }
-            let standing: Standing
+            let standing: RuleBook.Standing
             do {
                 standing = try rules.standing(of: customer, at: due)
             } catch {
                 logger.error(
                     "tier or segment rule failed at a lapse; tier and segments unchanged",
                     metadata: ["customer": "\(id)", "error": "\(error)"])
-                standing = (rules.currentTier(of: customer), batch.memberships[id] ?? memberships[id] ?? [])
+                standing = (rules.currentTier(of: customer), currentSegments(of: id, in: batch))
             }
             merge(complete(customer, context: context, standing: standing, batch: batch), into: &batch)
         }
@@ -520,12 +525,9 @@ public actor Engine {
         return complete(customer, context: context, standing: standing, batch: batch)
     }
 
-    /// A customer's tier and segments, as the rules found them.
-    typealias Standing = (tier: TierDefinition?, segments: Set<String>)
-
     /// Completes the commit with the customer's new `standing`: records a tier change and segment changes.
     func complete(
-        _ customer: consuming Customer, context: consuming ApplyContext, standing: Standing, batch: Batch
+        _ customer: consuming Customer, context: consuming ApplyContext, standing: RuleBook.Standing, batch: Batch
     ) -> CommitResult {
         let tier = standing.tier?.name
         var tierChange: TierChange?
@@ -535,7 +537,7 @@ public actor Engine {
             customer.tier = tier
         }
         let segments = standing.segments
-        let previous = batch.memberships[customer.id] ?? memberships[customer.id] ?? []
+        let previous = currentSegments(of: customer.id, in: batch)
         var changedSegments: Set<String>?
         if segments != previous {
             changedSegments = segments

@@ -267,11 +267,12 @@ public final class RuleBook {
         customer.tier.flatMap { name in tiers.first { $0.name == name } }
     }
 
+    /// A customer's tier and segments, as the rules found them.
+    typealias Standing = (tier: TierDefinition?, segments: Set<String>)
+
     /// The tier `customer` holds at `now` and the segments they are then in, over one view (one userdata shared by
     /// every predicate): tier conditions see no tier (`c.tier` is none), segments see the tier just found.
-    func standing(of customer: Customer, at now: Instant) throws(RuleError)
-        -> (tier: TierDefinition?, segments: Set<String>)
-    {
+    func standing(of customer: Customer, at now: Instant) throws(RuleError) -> Standing {
         guard !tiers.isEmpty || !segments.isEmpty else { return (nil, []) }
         let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
         // One userdata shared by all predicates (and `c:in_segment`).

@@ -27,6 +27,7 @@ public actor MemoryStore: Store {
         // Commits are large: read by index and borrowed, never copied whole.
         var seen = Set<String>()
         var checked = Set<String>()
+        var written = Set<String>()
         var usage = counters
         for index in commits.indices {
             let eventID = commits[index].eventID
@@ -34,6 +35,7 @@ public actor MemoryStore: Store {
                 throw StoreError("event '\(eventID)' was already applied")
             }
             let customerID = commits[index].customerID
+            written.insert(customerID)
             if let expected = commits[index].expectedVersion, checked.insert(customerID).inserted,
                 (versions[customerID] ?? -1) != expected
             {
@@ -49,14 +51,8 @@ public actor MemoryStore: Store {
             }
         }
         counters = usage
-        for id in customerIDs(of: commits) { versions[id, default: -1] += 1 }
+        for id in written { versions[id, default: -1] += 1 }
         for index in commits.indices { record(commits[index]) }
-    }
-
-    private func customerIDs(of commits: [EventCommit]) -> Set<String> {
-        var ids = Set<String>()
-        for index in commits.indices { ids.insert(commits[index].customerID) }
-        return ids
     }
 
     private func record(_ commit: borrowing EventCommit) {

@@ -384,7 +384,6 @@ public final class RuleBook {
 
     /// The userdata rules see as `c` for `view`: made once per view and shared by every call that reads it. The view
     /// holds it weakly (the userdata holds the view), so callers keep the returned reference while they use the view.
-
     func luaObject(for view: CustomerView) throws(LuaError) -> LuaReference {
         if let object = view.luaObject { return object }
         let object = try lua.reference(to: view, as: customerType)

@@ -49,7 +49,8 @@ struct PreparedBatch: Sendable {
         let chunkCount = commits.count >= 256 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
         let chunkSize = (commits.count + chunkCount - 1) / chunkCount
         let failures = Mutex<[Int: any Error]>([:])
-        // Through buffer pointers: an element is borrowed where it lies (an array's subscript would copy it).
+        // Through pointers: a commit is read where it lies (an array's subscript, or a borrowed parameter read from a
+        // buffer, copies the whole commit, customer included).
         commits.withUnsafeBufferPointer { source in
             items.withUnsafeMutableBufferPointer { buffer in
                 nonisolated(unsafe) let input = source
@@ -59,7 +60,7 @@ struct PreparedBatch: Sendable {
                     for index in (chunk * chunkSize)..<min(input.count, (chunk + 1) * chunkSize) {
                         do {
                             output[index] = try Self.encode(
-                                input[index], customerKey: customerKeys[index], writesCustomer: writesCustomer[index],
+                                input.baseAddress! + index, customerKey: customerKeys[index], writesCustomer: writesCustomer[index],
                                 encoder: encoder)
                         } catch {
                             failures.withLock { $0[chunk] = error }
@@ -77,12 +78,12 @@ struct PreparedBatch: Sendable {
     }
 
     private static func encode(
-        _ commit: borrowing EventCommit, customerKey: String, writesCustomer: Bool, encoder: StreamingJSONEncoder
+        _ commit: UnsafePointer<EventCommit>, customerKey: String, writesCustomer: Bool, encoder: StreamingJSONEncoder
     ) throws -> Item {
         Item(
-            eventKey: SQLiteStore.key(commit.eventID), customerKey: customerKey,
-            customerJSON: writesCustomer ? try SQLiteStore.encodeCustomer(commit.customer, encoder: encoder) : nil,
-            messageData: try commit.messages.map { try encodeData(of: $0, encoder: encoder) })
+            eventKey: SQLiteStore.key(commit.pointee.eventID), customerKey: customerKey,
+            customerJSON: writesCustomer ? try SQLiteStore.encodeCustomer(commit.pointee.customer, encoder: encoder) : nil,
+            messageData: try commit.pointee.messages.map { try encodeData(of: $0, encoder: encoder) })
     }
 
     private static func encodeData(of message: OutboxMessage, encoder: StreamingJSONEncoder) throws -> String {
@@ -105,7 +106,7 @@ struct PreparedBatch: Sendable {
 
         try commits.withUnsafeBufferPointer { commits in
             for index in commits.indices {
-                try Self.write(commits[index], item: items[index], with: statements, in: db)
+                try Self.write(commits.baseAddress! + index, item: items[index], with: statements, in: db)
             }
         }
         for (effect, count) in effectCounts {
@@ -157,29 +158,29 @@ struct PreparedBatch: Sendable {
         }
     }
 
-    /// Writes one commit (borrowed from the batch: nothing of it is copied).
+    /// Writes one commit, read where it lies in the batch (nothing of it is copied).
     private static func write(
-        _ commit: borrowing EventCommit, item: Item, with statements: Statements, in db: Database
+        _ commit: UnsafePointer<EventCommit>, item: Item, with statements: Statements, in db: Database
     ) throws {
         let key = item.customerKey
         statements.insertEvent.bind(item.eventKey)
-        statements.insertEvent.bind(commit.eventType)
+        statements.insertEvent.bind(commit.pointee.eventType)
         statements.insertEvent.bind(key)
-        statements.insertEvent.bind(commit.at.millisecondsSinceEpoch)
+        statements.insertEvent.bind(commit.pointee.at.millisecondsSinceEpoch)
         do {
             try statements.insertEvent.execute()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw StoreError("event '\(commit.eventID)' was already applied")
+            throw StoreError("event '\(commit.pointee.eventID)' was already applied")
         }
         if let json = item.customerJSON {
             statements.upsertCustomer.bind(key)
-            statements.upsertCustomer.bind(commit.customer.tier)
-            statements.upsertCustomer.bind(commit.customer.lastEventAt.millisecondsSinceEpoch)
-            statements.upsertCustomer.bind(commit.customer.isForgotten)
+            statements.upsertCustomer.bind(commit.pointee.customer.tier)
+            statements.upsertCustomer.bind(commit.pointee.customer.lastEventAt.millisecondsSinceEpoch)
+            statements.upsertCustomer.bind(commit.pointee.customer.isForgotten)
             statements.upsertCustomer.bind(json)
             try statements.upsertCustomer.execute()
         }
-        for entry in commit.ledger {
+        for entry in commit.pointee.ledger {
             statements.insertLedger.bind(entry.id)
             statements.insertLedger.bind(key)
             statements.insertLedger.bind(Self.ifDifferent(entry.customerID, from: key))
@@ -192,7 +193,7 @@ struct PreparedBatch: Sendable {
             statements.insertLedger.bind(entry.reason)
             try statements.insertLedger.execute()
         }
-        for (message, data) in zip(commit.messages, item.messageData) {
+        for (message, data) in zip(commit.pointee.messages, item.messageData) {
             statements.insertMessage.bind(message.id)
             statements.insertMessage.bind(key)
             statements.insertMessage.bind(Self.ifDifferent(message.customerID, from: key))
@@ -204,7 +205,7 @@ struct PreparedBatch: Sendable {
             try statements.insertMessage.execute()
         }
         try AnalyticsRows.record(commit, customerKey: key, eventKey: item.eventKey, in: db)
-        if let segments = commit.segments {
+        if let segments = commit.pointee.segments {
             statements.deleteSegments.bind(key)
             try statements.deleteSegments.execute()
             for segment in segments {
@@ -213,10 +214,10 @@ struct PreparedBatch: Sendable {
                 try statements.insertSegment.execute()
             }
         }
-        if let change = commit.tierChange {
+        if let change = commit.pointee.tierChange {
             statements.insertTierChange.bind(key)
             statements.insertTierChange.bind(item.eventKey)
-            statements.insertTierChange.bind(commit.at.millisecondsSinceEpoch)
+            statements.insertTierChange.bind(commit.pointee.at.millisecondsSinceEpoch)
             statements.insertTierChange.bind(change.from)
             statements.insertTierChange.bind(change.to)
             try statements.insertTierChange.execute()

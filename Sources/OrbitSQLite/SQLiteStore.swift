@@ -165,9 +165,10 @@ public final class SQLiteStore: Store {
     /// occurs twice in `commits`, throws ``StoreError`` and leaves the store as it was.
     public func apply(_ commits: [EventCommit]) async throws {
         guard !commits.isEmpty else { return }
-        let batch = try PreparedBatch(commits)
-        let checkout = try CheckoutRows(commits)
-        let versions = CustomerVersionCheck(commits)
+        // Encoded before the write (the writer lock is then held for SQLite work only), off the cooperative pool.
+        let (batch, checkout, versions) = try await runBlocking {
+            (try PreparedBatch(commits), try CheckoutRows(commits), CustomerVersionCheck(commits))
+        }
         try await write("apply \(commits.count) commits") { db in
             try versions.check(db)
             try batch.write(db)

@@ -1,7 +1,7 @@
 import Orbit
 
 /// Reads an event file one chunk ahead: while the replay runs the rules over a chunk, the next one is read and
-/// decoded in the background (decoding is a few percent of a replay, on the engine's critical path otherwise).
+/// decoded on a Dispatch thread (decoding is a few percent of a replay, on the engine's critical path otherwise).
 struct ChunkedEventReader {
     /// The lines of a chunk, in file order: up to the chunk's number of events, and the bad lines among them.
     typealias Chunk = [EventReader.Element]
@@ -26,15 +26,17 @@ struct ChunkedEventReader {
         -> Task<(chunk: Chunk, rest: EventReader.Iterator), Never>
     {
         Task {
-            var iterator = iterator
-            var chunk: Chunk = []
-            chunk.reserveCapacity(count)
-            var events = 0
-            while events < count, let element = iterator.next() {
-                chunk.append(element)
-                if case .success = element.result { events += 1 }
+            await runBlocking {
+                var iterator = iterator
+                var chunk: Chunk = []
+                chunk.reserveCapacity(count)
+                var events = 0
+                while events < count, let element = iterator.next() {
+                    chunk.append(element)
+                    if case .success = element.result { events += 1 }
+                }
+                return (chunk, iterator)
             }
-            return (chunk, iterator)
         }
     }
 }

@@ -90,9 +90,23 @@ function Customer:bucket(experiment, weights) end
 ---@field qty integer
 ---@field price orbit.Cents Unit price.
 
----@class orbit.SegmentSpec
+---Limits on one measure of a customer; both count (`at_least = 61` is 61 or more).
+---@class orbit.Bounds
+---@field at_least? integer
+---@field at_most? integer
+
+---@class orbit.WindowedBounds: orbit.Bounds
+---@field days? integer Only the last N days (default: the whole history).
+
+---@class orbit.Conditions
+---@field orders? orbit.WindowedBounds Orders: `orders = { at_least = 2 }`.
+---@field spent? orbit.WindowedBounds Money spent: `spent = { at_least = eur(500), days = 365 }`.
+---@field days_since_last_order? orbit.Bounds Whole days since the last order; never met without orders.
+---@field points? orbit.Bounds The points balance.
+
+---@class orbit.SegmentSpec: orbit.Conditions
 ---@field description? string What the segment means, for people.
----@field when fun(c: orbit.Customer): boolean Who is in it.
+---@field when? fun(c: orbit.Customer): boolean Who is in it, beyond the declared conditions.
 
 ---@class orbit.EarnSpec
 ---@field on string The event type that earns, e.g. `"purchase"`.
@@ -100,7 +114,7 @@ function Customer:bucket(experiment, weights) end
 ---@field expires? orbit.Window When the points expire after they were earned.
 ---@field when? fun(e: orbit.Event, c: orbit.Customer): boolean Earn only when this holds.
 
----@class orbit.TierSpec
+---@class orbit.TierSpec: orbit.Conditions
 ---@field name string
 ---@field min_points? integer Points earned (lifetime) the tier needs.
 ---@field multiplier? number Points multiplier (default 1).
@@ -109,7 +123,7 @@ function Customer:bucket(experiment, weights) end
 ---@class orbit.AwardOptions
 ---@field expires orbit.Window
 
----Defines a segment: `segment "vip" { when = function(c) return c:spent{ days = 365 } >= eur(500) end }`.
+---Defines a segment: `segment "vip" { spent = { at_least = eur(500), days = 365 } }`.
 ---@param name string
 ---@return fun(spec: orbit.SegmentSpec)
 function segment(name) end

@@ -153,9 +153,8 @@ struct ReplCommandTests {
             result.output == """
                 now: 2026-03-02T10:00:00Z
                 segment "vip" for "anna" at 2026-03-02T10:00:00Z: member
-                  examples/loyalty/rules/segments.lua:1  Spent 500 EUR or more in the last year
-                  c:spent{days = 365} = 115999
-                  when(c) returned true
+                  examples/loyalty/rules/segments.lua:4  Spent 500 EUR or more in the last year
+                  spent in the last 365 days = 115999 (at least 50000: met)
                 birthday for "ben" at 2026-03-02T10:00:00Z (simulated, nothing stored)
                   award 250 points  (on birthday (examples/loyalty/rules/birthday.lua:2))
                   points 125 → 375

@@ -94,12 +94,13 @@ struct ConsoleTests {
         #expect(
             explanation == """
                 segment "vip" for "ben" at 2026-03-01T12:00:00Z: not a member
-                  \(Self.loyalty)/segments.lua:1  Spent 500 EUR or more in the last year
-                  c:spent{days = 365} = 2500
-                  when(c) returned false
+                  \(Self.loyalty)/segments.lua:4  Spent 500 EUR or more in the last year
+                  spent in the last 365 days = 2500 (at least 50000: not met)
                 """)
         let tier = await console.handle(".explain anna gold").output
         #expect(tier.contains("min_points 1000: points earned 610 (not met)"))
+        let platinum = await console.handle(".explain anna platinum").output
+        #expect(platinum.contains("\n  spent in the last 365 days = 51000 (at least 200000: not met)\n  qualifies: no"))
         #expect(
             await console.handle(".explain anna vp").output
                 == "error: no segment, tier or offer named 'vp' (did you mean 'vip'?)")

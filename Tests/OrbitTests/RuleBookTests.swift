@@ -43,7 +43,23 @@ struct RuleBookTests {
     }
 
     @Test("malformed definitions say what is wrong and where", arguments: [
-        (#"segment "vip" {}"#, "rules/x.lua:1: segment 'vip' needs when = function(c) ... end"),
+        (#"segment "vip" {}"#,
+         "rules/x.lua:1: segment 'vip' needs conditions: orders, spent, days_since_last_order, points "
+            + "(spent = { at_least = eur(500), days = 365 }) or when = function(c) ... end"),
+        (#"segment "vip" { spent = { at_leest = 5 } }"#,
+         "rules/x.lua:1: segment 'vip': spent: unknown field 'at_leest' (did you mean 'at_least'?)"),
+        (#"segment "vip" { points = { at_least = 5, days = 30 } }"#,
+         "rules/x.lua:1: segment 'vip': points: unknown field 'days'"),
+        (#"segment "vip" { orders = { days = 30 } }"#,
+         "rules/x.lua:1: segment 'vip': orders needs at_least or at_most: orders = { at_least = 2, days = 365 }"),
+        (#"segment "vip" { orders = { at_least = 3, at_most = 2 } }"#,
+         "rules/x.lua:1: segment 'vip': orders: at_least 3 is above at_most 2: nobody can meet it"),
+        (#"segment "vip" { spent = { at_least = 10.5 } }"#,
+         "rules/x.lua:1: segment 'vip': spent: at_least must be a whole number of at least 0, got 10.5"),
+        (#"segment "vip" { spent = 500 }"#,
+         "rules/x.lua:1: segment 'vip': spent needs a table: spent = { at_least = 2, days = 365 }"),
+        (#"tiers { { name = "gold", orders = { at_least = 1, days = 0 } } }"#,
+         "rules/x.lua:1: tier 'gold': orders.days must be a whole number of days above 0, got 0"),
         (#"earn "x" { on = "purchase", points = 1.5 }"#,
          "rules/x.lua:1: earn 'x' needs points = <whole number> or points = function(e, c) ... end"),
         (#"on "inactive" (function(c) end)"#,

@@ -5,7 +5,7 @@ enum Prelude {
 
     static let source = #"""
         local define_segment, define_earn, define_tier, define_handler, suggest = ...
-        local type, error, pairs, tostring, math_type = type, error, pairs, tostring, math.type
+        local type, error, pairs, ipairs, tostring, math_type = type, error, pairs, ipairs, tostring, math.type
 
         -- No position: the host reports the first frame outside this prelude, which is the rule's own line.
         local function fail(message, ...) error(message:format(...), 0) end
@@ -33,19 +33,69 @@ enum Prelude {
           end
         end
 
+        -- Conditions declared as data (orders, spent, days_since_last_order, points), for segments and tiers: a
+        -- list of { measure =, days =, at_least =, at_most = } for the host.
+        local measures = { "orders", "spent", "days_since_last_order", "points" }
+        local windowed = { orders = true, spent = true }
+
+        local function add_measures(allowed)
+          for _, measure in ipairs(measures) do allowed[measure] = true end
+          return allowed
+        end
+
+        local function check_bound(what, value, field)
+          if value ~= nil and (math_type(value) ~= "integer" or value < 0) then
+            fail("%s: %s must be a whole number of at least 0, got %s", what, field, tostring(value))
+          end
+        end
+
+        local function check_conditions(kind, name, spec)
+          local list = {}
+          for _, measure in ipairs(measures) do
+            local bounds = spec[measure]
+            if bounds ~= nil then
+              local what = ("%s '%s': %s"):format(kind, name, measure)
+              local allowed = { at_least = true, at_most = true, days = windowed[measure] }
+              local example = windowed[measure] and "{ at_least = 2, days = 365 }" or "{ at_least = 30 }"
+              if type(bounds) ~= "table" then fail("%s needs a table: %s = %s", what, measure, example) end
+              for key in pairs(bounds) do
+                if not allowed[key] then
+                  fail("%s: unknown field '%s'%s", what, tostring(key), suggest(tostring(key), allowed))
+                end
+              end
+              check_bound(what, bounds.at_least, "at_least")
+              check_bound(what, bounds.at_most, "at_most")
+              if bounds.at_least == nil and bounds.at_most == nil then
+                fail("%s needs at_least or at_most: %s = %s", what, measure, example)
+              end
+              if bounds.at_least ~= nil and bounds.at_most ~= nil and bounds.at_least > bounds.at_most then
+                fail("%s: at_least %d is above at_most %d: nobody can meet it", what, bounds.at_least, bounds.at_most)
+              end
+              check_days(kind, name, bounds.days, measure .. ".days")
+              list[#list + 1] = { measure = measure, days = bounds.days, at_least = bounds.at_least, at_most = bounds.at_most }
+            end
+          end
+          return list
+        end
+
         local rules = {}
 
         function rules.segment(name)
           check_name("segment", name)
           return function(spec)
-            check_fields("segment", name, spec, { description = true, when = true })
-            if type(spec.when) ~= "function" then
-              fail("segment '%s' needs when = function(c) ... end", name)
+            check_fields("segment", name, spec, add_measures({ description = true, when = true }))
+            local conditions = check_conditions("segment", name, spec)
+            if spec.when ~= nil and type(spec.when) ~= "function" then
+              fail("segment '%s': when must be a function(c)", name)
+            end
+            if spec.when == nil and #conditions == 0 then
+              fail("segment '%s' needs conditions: orders, spent, days_since_last_order, points "
+                .. "(spent = { at_least = eur(500), days = 365 }) or when = function(c) ... end", name)
             end
             if spec.description ~= nil and type(spec.description) ~= "string" then
               fail("segment '%s': description must be text", name)
             end
-            define_segment(name, spec.description, spec.when)
+            define_segment(name, spec.description, spec.when, conditions)
           end
         end
 
@@ -78,7 +128,7 @@ enum Prelude {
           for position = 1, #list do
             local tier = list[position]
             local label = type(tier) == "table" and tostring(tier.name) or ("#" .. position)
-            check_fields("tier", label, tier, { name = true, min_points = true, multiplier = true, when = true })
+            check_fields("tier", label, tier, add_measures({ name = true, min_points = true, multiplier = true, when = true }))
             if type(tier.name) ~= "string" then fail("tier #%d needs a name", position) end
             if tier.min_points ~= nil and (math_type(tier.min_points) ~= "integer" or tier.min_points < 0) then
               fail("tier '%s': min_points must be a whole number of points", tier.name)
@@ -89,7 +139,8 @@ enum Prelude {
             if tier.when ~= nil and type(tier.when) ~= "function" then
               fail("tier '%s': when must be a function(c)", tier.name)
             end
-            define_tier(position, tier.name, tier.min_points, tier.multiplier or 1, tier.when)
+            local conditions = check_conditions("tier", tier.name, tier)
+            define_tier(position, tier.name, tier.min_points, tier.multiplier or 1, tier.when, conditions)
           end
         end
 

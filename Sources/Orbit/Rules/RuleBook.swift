@@ -110,7 +110,8 @@ public final class RuleBook {
         segments.append(
             SegmentRule(
                 name: name, description: stack.isNil(at: 2) ? nil : try stack.string(at: 2),
-                predicate: try stack.function(at: 3), location: location))
+                conditions: try CustomerConditions(try stack.value(at: 4)),
+                predicate: stack.isNil(at: 3) ? nil : try stack.function(at: 3), location: location))
     }
 
     private func defineEarnRule(_ stack: inout LuaStack) throws {
@@ -145,6 +146,7 @@ public final class RuleBook {
             TierDefinition(
                 name: name, minimumPoints: minimum,
                 multiplierThousandths: Int64((try stack.number(at: 4) * 1000).rounded()),
+                conditions: try CustomerConditions(try stack.value(at: 6)),
                 condition: stack.isNil(at: 5) ? nil : try stack.function(at: 5), location: location))
     }
 
@@ -270,13 +272,12 @@ public final class RuleBook {
     /// A customer's tier and segments, as the rules found them.
     typealias Standing = (tier: TierDefinition?, segments: Set<String>)
 
-    /// The tier `customer` holds at `now` and the segments they are then in, over one view (one userdata shared by
-    /// every predicate): tier conditions see no tier (`c.tier` is none), segments see the tier just found.
+    /// The tier `customer` holds at `now` and the segments they are then in, over one view: tier conditions see no
+    /// tier (`c.tier` is none), segments see the tier just found.
     func standing(of customer: Customer, at now: Instant) throws(RuleError) -> Standing {
         guard !tiers.isEmpty || !segments.isEmpty else { return (nil, []) }
         let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
-        // One userdata shared by all predicates (and `c:in_segment`).
-        return try withCustomerObject(for: view) { (_) throws(RuleError) in
+        return try checkingConditions(of: view) { () throws(RuleError) in
             let tier = try tier(in: view)
             view.tier = tier
             view.segmentStates = []  // answers a tier condition got were for a customer without a tier
@@ -284,10 +285,20 @@ public final class RuleBook {
         }
     }
 
+    /// Runs `body`, which checks tier and segment conditions over `view`, with one userdata shared by every `when`
+    /// function it calls (and `c:in_segment`); with none when no tier or segment has a `when` function.
+    private func checkingConditions<T>(of view: CustomerView, _ body: () throws(RuleError) -> T) throws(RuleError) -> T {
+        guard tiers.contains(where: { $0.condition != nil }) || segments.contains(where: { $0.predicate != nil }) else {
+            return try body()
+        }
+        return try withCustomerObject(for: view) { (_) throws(RuleError) in try body() }
+    }
+
     /// The highest tier whose conditions the customer of `view` meets (tiers are listed lowest first).
     private func tier(in view: CustomerView) throws(RuleError) -> TierDefinition? {
         for tier in tiers.reversed() {
             if let minimum = tier.minimumPoints, view.customer.pointsEarned < minimum { continue }
+            if !tier.conditions.hold(for: view.customer, at: view.now) { continue }
             if let condition = tier.condition {
                 var holds = false
                 try guarded(rule: "tier '\(tier.name)'") { holds = try call(condition, luaObject(for: view)).isTruthy }
@@ -302,7 +313,7 @@ public final class RuleBook {
     func segments(of customer: Customer, at now: Instant) throws(RuleError) -> Set<String> {
         guard !segments.isEmpty else { return [] }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        return try withCustomerObject(for: view) { (_) throws(RuleError) in try segments(in: view) }
+        return try checkingConditions(of: view) { () throws(RuleError) in try segments(in: view) }
     }
 
     /// The segments the customer of `view` belongs to; the caller keeps the view's userdata alive.
@@ -338,11 +349,19 @@ public final class RuleBook {
         case .inProgress: throw DefinitionError("segment '\(segment.name)' depends on itself")
         case .unknown: break
         }
+        guard segment.conditions.hold(for: view.customer, at: view.now) else {
+            view.segmentStates[index] = .known(false)
+            return false
+        }
+        guard let predicate = segment.predicate else {
+            view.segmentStates[index] = .known(true)
+            return true
+        }
         view.segmentStates[index] = .inProgress
         var member = false
         do {
             try guarded(rule: "segment '\(segment.name)'") {
-                member = try call(segment.predicate, luaObject(for: view)).isTruthy
+                member = try call(predicate, luaObject(for: view)).isTruthy
             }
         } catch {
             view.segmentStates[index] = .unknown

@@ -19,11 +19,13 @@ public struct RuleLocation: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// `segment "vip" { description = …, when = function(c) … end }`
+/// `segment "vip" { description = …, spent = { … }, when = function(c) … end }`: a member meets the declared
+/// conditions and, when there is one, the `when` function.
 struct SegmentRule {
     var name: String
     var description: String?
-    var predicate: LuaFunction
+    var conditions: CustomerConditions
+    var predicate: LuaFunction?
     var location: RuleLocation
 }
 
@@ -48,8 +50,13 @@ struct TierDefinition {
     var minimumPoints: Int64?
     /// Multiplier as a fraction (numerator / 1000), so that 1.25 stays exact in integer arithmetic.
     var multiplierThousandths: Int64
+    /// Declared conditions (`spent = { … }`), checked before `condition`.
+    var conditions: CustomerConditions
     var condition: LuaFunction?
     var location: RuleLocation
+
+    /// Whether the tier asks nothing but points (`min_points`).
+    var asksOnlyPoints: Bool { conditions.isEmpty && condition == nil }
 
     var multiplier: Double { Double(multiplierThousandths) / 1000 }
 }

@@ -1,14 +1,19 @@
+-- Segments declared as conditions on the customer: every condition listed must hold. Orbit checks these itself,
+-- without running Lua, and `.explain` shows each one with the customer's value. (`when = function(c) ... end` is
+-- there for anything they cannot say.)
 segment "vip" {
   description = "Spent 500 EUR or more in the last year",
-  when = function(c) return c:spent{ days = 365 } >= eur(500) end,
+  spent = { at_least = eur(500), days = 365 },
 }
 
 segment "at-risk" {
   description = "Ordered at least twice, but not in the last 60 days",
-  when = function(c) return c.order_count >= 2 and (c.days_since_last_order or 0) > 60 end,
+  orders = { at_least = 2 },
+  days_since_last_order = { at_least = 61 },
 }
 
 segment "one-timer" {
   description = "Exactly one order, more than 30 days ago",
-  when = function(c) return c.order_count == 1 and (c.days_since_last_order or 0) > 30 end,
+  orders = { at_least = 1, at_most = 1 },
+  days_since_last_order = { at_least = 31 },
 }

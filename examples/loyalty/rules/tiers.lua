@@ -3,5 +3,5 @@
 tiers {
   { name = "silver" },
   { name = "gold", min_points = 1000, multiplier = 1.25 },
-  { name = "platinum", when = function(c) return c:spent{ days = 365 } >= eur(2000) end, multiplier = 1.5 },
+  { name = "platinum", spent = { at_least = eur(2000), days = 365 }, multiplier = 1.5 },
 }

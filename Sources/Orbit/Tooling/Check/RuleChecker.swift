@@ -122,7 +122,7 @@ public struct RuleChecker {
         for (position, tier) in tiers.enumerated() {
             let askingNoMore = tiers[(position + 1)...].filter { ($0.minimumPoints ?? 0) <= (tier.minimumPoints ?? 0) }
             let (line, column) = context.locate("\"\(tier.name)\"", in: tier.location.file, from: tier.location.line)
-            if let later = askingNoMore.first(where: { $0.condition == nil }) {
+            if let later = askingNoMore.first(where: \.asksOnlyPoints) {
                 diagnostics.append(
                     Diagnostic(
                         .error, file: tier.location.file, line: line, column: column,
@@ -134,8 +134,8 @@ public struct RuleChecker {
                 diagnostics.append(
                     Diagnostic(
                         .warning, file: tier.location.file, line: line, column: column,
-                        "tiers '\(tier.name)' and '\(later.name)' overlap: same min_points, only the when of "
-                            + "'\(later.name)' tells them apart"))
+                        "tiers '\(tier.name)' and '\(later.name)' overlap: same min_points, only the other "
+                            + "conditions of '\(later.name)' tell them apart"))
             }
         }
         return diagnostics

@@ -20,13 +20,12 @@ extension RuleConsole {
     static func explainSegment(_ console: RuleConsole, _ customer: Customer, _ name: String) throws -> String? {
         let (session, now) = (console.session, console.now)
         guard let segment = session.book.segments.first(where: { $0.name == name }) else { return nil }
-        let (result, reads) = try session.recording(segment.predicate, customer: customer, at: now)
+        let (member, reasons) = try session.membership(in: segment, of: customer, at: now)
         var lines = [
-            "segment \"\(name)\" for \"\(customer.id)\" at \(now): \(result.isTruthy ? "member" : "not a member")"
+            "segment \"\(name)\" for \"\(customer.id)\" at \(now): \(member ? "member" : "not a member")"
         ]
         lines.append("  \(segment.location)" + (segment.description.map { "  \($0)" } ?? ""))
-        lines += reads
-        lines.append("  when(c) returned \(result)")
+        lines += reasons
         return lines.joined(separator: "\n")
     }
 
@@ -42,13 +41,17 @@ extension RuleConsole {
             lines.append(
                 "  min_points \(minimum): points earned \(customer.pointsEarned) \(met ? "(met)" : "(not met)")")
         }
-        if let condition = tier.condition {
+        lines += tier.conditions.explanation(for: customer, at: now).map { "  \($0)" }
+        holds = holds && tier.conditions.hold(for: customer, at: now)
+        if tier.condition != nil, !holds {
+            lines.append("  when(c) not called: a condition above is not met")
+        } else if let condition = tier.condition {
             let (result, reads) = try session.recording(condition, customer: customer, at: now)
             lines += reads
             lines.append("  when(c) returned \(result)")
             holds = holds && result.isTruthy
         }
-        if tier.minimumPoints == nil && tier.condition == nil { lines.append("  no conditions: everyone qualifies") }
+        if tier.minimumPoints == nil && tier.asksOnlyPoints { lines.append("  no conditions: everyone qualifies") }
         let current = try book.standing(of: customer, at: now).tier?.name
         lines.append(
             "  qualifies: \(holds ? "yes" : "no"); holds " + (current.map { "\"\($0)\"" } ?? "no tier")
@@ -58,6 +61,22 @@ extension RuleConsole {
 }
 
 extension ConsoleSession {
+    /// Whether `customer` is in `segment` at `now`, with one line per declared condition and, when they are met and
+    /// the segment has a `when` function, one per value it read and its result (it is not called otherwise, as in
+    /// the engine).
+    func membership(in segment: SegmentRule, of customer: Customer, at now: Instant) throws -> (Bool, [String]) {
+        var lines = segment.conditions.explanation(for: customer, at: now).map { "  \($0)" }
+        guard let predicate = segment.predicate else {
+            return (segment.conditions.hold(for: customer, at: now), lines)
+        }
+        guard segment.conditions.hold(for: customer, at: now) else {
+            lines.append("  when(c) not called: a condition above is not met")
+            return (false, lines)
+        }
+        let (result, reads) = try recording(predicate, customer: customer, at: now)
+        return (result.isTruthy, lines + reads + ["  when(c) returned \(result)"])
+    }
+
     /// Calls `condition(c)` (`condition(c, cart)` with a cart) with a recording view of `customer`: its result and
     /// one line per value read.
     func recording(_ condition: LuaFunction, customer: Customer, at now: Instant, cart: Cart? = nil) throws

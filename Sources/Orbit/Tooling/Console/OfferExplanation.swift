@@ -79,10 +79,10 @@ extension RuleConsole {
                     holds: held.map { $0 >= needed } ?? false, failure: "tier \(tier) or higher"))
         }
         if let name = rules.segment, let segment = book.segments.first(where: { $0.name == name }) {
-            let (result, reads) = try session.recording(segment.predicate, customer: customer, at: now)
+            let (member, reasons) = try session.membership(in: segment, of: customer, at: now)
             conditions.append(
                 Condition(
-                    text: "segment \(name): when(c) returned \(result)", holds: result.isTruthy, details: reads,
+                    text: "segment \(name): \(member ? "member" : "not a member")", holds: member, details: reasons,
                     failure: "segment \(name)"))
         }
         if let function = rules.function {

@@ -1,0 +1,104 @@
+import LuaRuntime
+
+/// What a segment or a tier asks of a customer as data, besides or instead of a `when` function:
+///
+/// ```lua
+/// segment "at-risk" {
+///   orders = { at_least = 2 },
+///   days_since_last_order = { at_least = 61 },
+/// }
+/// ```
+///
+/// Every bound must hold. Orbit checks them itself, without a call into Lua, and can say which one failed and by how
+/// much (`.explain`).
+struct CustomerConditions: Sendable {
+    /// What a bound measures of a customer, named as in the rule language.
+    enum Measure: String, CaseIterable, Sendable {
+        /// Orders, in the last `days` days or ever (as `c:orders{ days = N }`).
+        case orders
+        /// Spend in the shop's minor units, in the last `days` days or ever (as `c:spent{ days = N }`).
+        case spent
+        /// Whole days since the last order (as `c.days_since_last_order`); a customer without orders meets no
+        /// bound on it.
+        case daysSinceLastOrder = "days_since_last_order"
+        /// The points balance (as `c.points`).
+        case points
+
+        /// Whether the measure takes a trailing window, `days = N`.
+        var takesWindow: Bool { self == .orders || self == .spent }
+    }
+
+    /// One measure between bounds, each optional but not both.
+    struct Bound: Sendable {
+        var measure: Measure
+        /// The trailing window in days, for orders and spent; nil for the customer's whole history.
+        var days: Int?
+        var atLeast: Int64?
+        var atMost: Int64?
+
+        /// The measure of `customer` at `now`; nil when there is nothing to measure (days since the last order of a
+        /// customer who has none).
+        func value(for customer: Customer, at now: Instant) -> Int64? {
+            switch measure {
+            case .orders: Int64(days.map { customer.orderCount(days: $0, now: now) } ?? customer.orderCount)
+            case .spent: days.map { customer.spent(days: $0, now: now) } ?? customer.lifetimeSpend
+            case .daysSinceLastOrder: customer.lastOrderAt.map { Int64(now.days(since: $0)) }
+            case .points: customer.pointsBalance
+            }
+        }
+
+        func holds(for customer: Customer, at now: Instant) -> Bool {
+            guard let value = value(for: customer, at: now) else { return false }
+            return value >= (atLeast ?? .min) && value <= (atMost ?? .max)
+        }
+
+        /// What is measured: `spent in the last 365 days`.
+        var measured: String { measure.rawValue + (days.map { " in the last \($0) days" } ?? "") }
+
+        /// The limits: `at least 50000`, `at least 1 and at most 1`.
+        var limits: String {
+            [atLeast.map { "at least \($0)" }, atMost.map { "at most \($0)" }].compactMap { $0 }.joined(separator: " and ")
+        }
+    }
+
+    private(set) var bounds: [Bound] = []
+
+    var isEmpty: Bool { bounds.isEmpty }
+
+    /// Whether `customer` meets every bound at `now`.
+    func hold(for customer: Customer, at now: Instant) -> Bool {
+        bounds.allSatisfy { $0.holds(for: customer, at: now) }
+    }
+
+    /// One line per bound: what the customer has, what the bound asks, and whether that is enough
+    /// (`spent in the last 365 days = 32000 (at least 50000: not met)`).
+    func explanation(for customer: Customer, at now: Instant) -> [String] {
+        bounds.map { bound in
+            let value = bound.value(for: customer, at: now).map(String.init) ?? "none, no orders"
+            let verdict = bound.holds(for: customer, at: now) ? "met" : "not met"
+            return "\(bound.measured) = \(value) (\(bound.limits): \(verdict))"
+        }
+    }
+}
+
+extension CustomerConditions {
+    /// Reads the list the prelude built from a segment's or tier's fields (`{ { measure = "spent", days = 365,
+    /// at_least = 50000 }, … }`); the prelude has checked names, types and ranges.
+    init(_ value: LuaValue) throws {
+        let items: [LuaValue]
+        switch value {
+        case .nil: items = []
+        case .array(let list): items = list
+        case .map(let table) where table.isEmpty: items = []
+        default: throw DefinitionError("conditions must be a list, got \(value.typeName)")
+        }
+        bounds = try items.map { item in
+            guard case .map(let fields) = item, case .string(let name) = fields["measure"] ?? .nil,
+                let measure = Measure(rawValue: name)
+            else { throw DefinitionError("malformed condition \(item)") }
+            return Bound(
+                measure: measure, days: (fields["days"]?.integerValue).map(Int.init),
+                atLeast: fields["at_least"]?.integerValue, atMost: fields["at_most"]?.integerValue)
+        }
+    }
+}

@@ -46,33 +46,3 @@ enum AnalyticsSchema {
         )
     }
 }
-
-/// The analytics rows of one commit, written inside the batch's transaction.
-enum AnalyticsRows {
-    /// Segment changes (from the membership recorded before this commit) and the survey score. The commit is read
-    /// where it lies in its batch (see `PreparedBatch`).
-    static func record(
-        _ commit: UnsafePointer<EventCommit>, customerKey: String, eventKey: String, in db: Database
-    ) throws {
-        if let segments = commit.pointee.segments {
-            let previous = try String.fetchSet(
-                db.cachedStatement(sql: "SELECT segment FROM segment_members WHERE customer_id = ?"),
-                arguments: [customerKey])
-            let changes = SegmentChange.changes(
-                of: commit.pointee.customerID, from: previous, to: segments, at: commit.pointee.at)
-            if !changes.isEmpty {
-                let insert = try db.cachedStatement(
-                    sql: "INSERT INTO segment_changes (customer_id, segment, at, entered) VALUES (?, ?, ?, ?)")
-                for change in changes {
-                    try insert.execute(
-                        arguments: [customerKey, change.segment, change.at.millisecondsSinceEpoch, change.entered])
-                }
-            }
-        }
-        if let response = commit.pointee.surveyResponse {
-            try db.cachedStatement(
-                sql: "INSERT INTO survey_responses (event_id, customer_id, at, score) VALUES (?, ?, ?, ?)"
-            ).execute(arguments: [eventKey, customerKey, response.at.millisecondsSinceEpoch, response.score])
-        }
-    }
-}

@@ -123,8 +123,10 @@ struct PreparedBatch: Sendable {
         let upsertCustomer: BulkStatement
         let insertLedger: BulkStatement
         let insertMessage: BulkStatement
-        let deleteSegments: BulkStatement
         let insertSegment: BulkStatement
+        let deleteSegment: BulkStatement
+        let insertSegmentChange: BulkStatement
+        let insertSurveyResponse: BulkStatement
         let insertTierChange: BulkStatement
 
         init(_ db: Database) throws {
@@ -150,9 +152,14 @@ struct PreparedBatch: Sendable {
                     INSERT INTO outbox (id, customer_id, message_customer_id, channel, template, data, queued_at, rule)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            deleteSegments = try BulkStatement(db, sql: "DELETE FROM segment_members WHERE customer_id = ?")
             insertSegment = try BulkStatement(
-                db, sql: "INSERT INTO segment_members (customer_id, segment) VALUES (?, ?)")
+                db, sql: "INSERT OR IGNORE INTO segment_members (customer_id, segment) VALUES (?, ?)")
+            deleteSegment = try BulkStatement(
+                db, sql: "DELETE FROM segment_members WHERE customer_id = ? AND segment = ?")
+            insertSegmentChange = try BulkStatement(
+                db, sql: "INSERT INTO segment_changes (customer_id, segment, at, entered) VALUES (?, ?, ?, ?)")
+            insertSurveyResponse = try BulkStatement(
+                db, sql: "INSERT INTO survey_responses (event_id, customer_id, at, score) VALUES (?, ?, ?, ?)")
             insertTierChange = try BulkStatement(
                 db, sql: "INSERT INTO tier_changes (customer_id, event_id, at, from_tier, to_tier) VALUES (?, ?, ?, ?, ?)")
         }
@@ -204,15 +211,28 @@ struct PreparedBatch: Sendable {
             statements.insertMessage.bind(message.rule)
             try statements.insertMessage.execute()
         }
-        try AnalyticsRows.record(commit, customerKey: key, eventKey: item.eventKey, in: db)
         if let segments = commit.pointee.segments {
-            statements.deleteSegments.bind(key)
-            try statements.deleteSegments.execute()
-            for segment in segments {
-                statements.insertSegment.bind(key)
-                statements.insertSegment.bind(segment)
-                try statements.insertSegment.execute()
+            let previous = try commit.pointee.previousSegments ?? storedSegments(of: key, in: db)
+            for change in SegmentChange.changes(
+                of: commit.pointee.customerID, from: previous, to: segments, at: commit.pointee.at)
+            {
+                let membership = change.entered ? statements.insertSegment : statements.deleteSegment
+                membership.bind(key)
+                membership.bind(change.segment)
+                try membership.execute()
+                statements.insertSegmentChange.bind(key)
+                statements.insertSegmentChange.bind(change.segment)
+                statements.insertSegmentChange.bind(change.at.millisecondsSinceEpoch)
+                statements.insertSegmentChange.bind(change.entered)
+                try statements.insertSegmentChange.execute()
             }
+        }
+        if let response = commit.pointee.surveyResponse {
+            statements.insertSurveyResponse.bind(item.eventKey)
+            statements.insertSurveyResponse.bind(key)
+            statements.insertSurveyResponse.bind(response.at.millisecondsSinceEpoch)
+            statements.insertSurveyResponse.bind(Int64(response.score))
+            try statements.insertSurveyResponse.execute()
         }
         if let change = commit.pointee.tierChange {
             statements.insertTierChange.bind(key)
@@ -222,6 +242,12 @@ struct PreparedBatch: Sendable {
             statements.insertTierChange.bind(change.to)
             try statements.insertTierChange.execute()
         }
+    }
+
+    /// The segments `segment_members` holds for the customer filed under `key` (for commits that do not say).
+    private static func storedSegments(of key: String, in db: Database) throws -> Set<String> {
+        try String.fetchSet(
+            db.cachedStatement(sql: "SELECT segment FROM segment_members WHERE customer_id = ?"), arguments: [key])
     }
 
     /// `id`, when it differs byte for byte from the `key` the row is filed under; nil (the usual case) otherwise.

@@ -43,6 +43,31 @@ import Testing
         }
     }
 
+    /// Commits as the engine makes them say what the membership was before; the store then records the change
+    /// without reading it, and must end where reading it would.
+    @Test func segmentChangesOfCommitsThatKnowThePreviousMembership() async throws {
+        try await withTemporaryDirectory { directory in
+            var before: [String: Set<String>] = [:]
+            let commits = try Self.commits().map { commit in
+                var commit = commit
+                if let segments = commit.segments {
+                    commit.previousSegments = before[commit.customerID] ?? []
+                    before[commit.customerID] = segments
+                }
+                return commit
+            }
+            #expect(commits.contains { $0.previousSegments?.isEmpty == false })  // a customer leaves a segment
+            let memory = MemoryStore()
+            try await memory.apply(try Self.commits())
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            try await store.apply(commits)
+            #expect(try await store.segmentChanges() == (await memory.segmentChanges()))
+            for id in before.keys {
+                #expect(try await store.segments(customerID: id) == (await memory.segments(customerID: id)), "\(id)")
+            }
+        }
+    }
+
     @Test func predictionsRoundTripAndReplaceEachOther() async throws {
         try await withTemporaryDirectory { directory in
             let path = databasePath(in: directory)

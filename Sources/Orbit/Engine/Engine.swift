@@ -554,8 +554,8 @@ public actor Engine {
             commit: EventCommit(
                 eventID: context.eventID, eventType: context.eventType, customerID: customer.id, at: context.at,
                 customer: customer, ledger: context.ledger, messages: context.messages, segments: changedSegments,
-                tierChange: tierChange, appliedEffects: context.applied, coupons: context.coupons,
-                surveyResponse: context.surveyResponse),
+                previousSegments: changedSegments == nil ? nil : previous, tierChange: tierChange,
+                appliedEffects: context.applied, coupons: context.coupons, surveyResponse: context.surveyResponse),
             segments: segments, notifications: context.notifications)
     }
 }

@@ -11,6 +11,10 @@ public struct EventCommit: Hashable, Sendable {
     public var messages: [OutboxMessage]
     /// Segment membership after the event, when it changed.
     public var segments: Set<String>?
+    /// Segment membership before the event, as the engine found it, when ``segments`` is set: what the store holds
+    /// for the customer (the version check keeps them the same), so that a store can record the change without
+    /// reading it. Nil: the store reads it.
+    public var previousSegments: Set<String>?
     public var tierChange: TierChange?
     /// Effects applied, per rule (for reports).
     public var appliedEffects: [AppliedEffect]
@@ -31,7 +35,7 @@ public struct EventCommit: Hashable, Sendable {
     public init(
         eventID: String, eventType: String, customerID: String, at: Instant, customer: Customer,
         ledger: [PointsEntry] = [], messages: [OutboxMessage] = [], segments: Set<String>? = nil,
-        tierChange: TierChange? = nil, appliedEffects: [AppliedEffect] = [], coupons: [Coupon] = [],
+        previousSegments: Set<String>? = nil, tierChange: TierChange? = nil, appliedEffects: [AppliedEffect] = [], coupons: [Coupon] = [],
         surveyResponse: SurveyResponse? = nil
     ) {
         self.eventID = eventID
@@ -42,6 +46,7 @@ public struct EventCommit: Hashable, Sendable {
         self.ledger = ledger
         self.messages = messages
         self.segments = segments
+        self.previousSegments = previousSegments
         self.tierChange = tierChange
         self.appliedEffects = appliedEffects
         self.coupons = coupons

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Testing
 
@@ -95,6 +96,42 @@ struct DeclaredConditionTests {
         #expect(try book.segments(of: Self.customer("none", orders: []), at: now).isEmpty)
         #expect(try book.segments(of: Self.customer("one", orders: [(0, 100)]), at: now) == ["lapsed"])
         #expect(try book.segments(of: Self.customer("fresh", orders: [(9, 100)]), at: now).isEmpty)
+    }
+
+    @Test(".explain shows each declared condition with the customer's value, and does not call when after a miss")
+    func explanation() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orbit-declared-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try #"segment "lapsed" { orders = { at_least = 1 }, when = function(c) return c.days_since_last_order > 5 end }"#
+            .write(to: directory.appendingPathComponent("segments.lua"), atomically: true, encoding: .utf8)
+        let store = MemoryStore()
+        try await store.apply([
+            EventCommit(
+                eventID: "s", eventType: "signup", customerID: "new", at: Self.start,
+                customer: Self.customer("new", orders: [])),
+            EventCommit(
+                eventID: "p", eventType: "purchase", customerID: "old", at: Self.start,
+                customer: Self.customer("old", orders: [(0, 100)])),
+        ])
+        let console = try await RuleConsole(
+            rules: directory.path, store: store, now: Self.start.adding(days: 10),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        #expect(
+            await console.handle(".explain new lapsed").output == """
+                segment "lapsed" for "new" at 2026-01-11T00:00:00Z: not a member
+                  \(directory.path)/segments.lua:1
+                  orders = 0 (at least 1: not met)
+                  when(c) not called: a condition above is not met
+                """)
+        #expect(
+            await console.handle(".explain old lapsed").output == """
+                segment "lapsed" for "old" at 2026-01-11T00:00:00Z: member
+                  \(directory.path)/segments.lua:1
+                  orders = 1 (at least 1: met)
+                  c.days_since_last_order = 10
+                  when(c) returned true
+                """)
     }
 
     @Test("a tier with declared conditions after one asking as many points is reachable for orbit check")

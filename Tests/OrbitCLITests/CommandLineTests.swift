@@ -107,6 +107,39 @@ struct ReplayCommandTests {
         #expect(small["lapses"] as? Int ?? 0 > 0)
     }
 
+    /// bench/loyalty-when writes the example's segments and platinum tier as `when` functions (the benchmark's
+    /// comparison): both must find the same tiers, segments and points.
+    @Test("the loyalty example's declared conditions and their Lua form give the same replay")
+    func declaredConditionsMatchTheirLuaForm() throws {
+        let directory = try TemporaryDirectory()
+        let manager = FileManager.default
+        let when = directory.path("rules")
+        try manager.createDirectory(atPath: when, withIntermediateDirectories: true)
+        for source in [Self.rules, "bench/loyalty-when"] {
+            let folder = OrbitBinary.repository.appendingPathComponent(source)
+            for name in try manager.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".lua") {
+                let target = URL(fileURLWithPath: when).appendingPathComponent(name)
+                try? manager.removeItem(at: target)
+                try manager.copyItem(at: folder.appendingPathComponent(name), to: target)
+            }
+        }
+        #expect(try String(contentsOfFile: when + "/segments.lua", encoding: .utf8).contains("when = function"))
+        func summary(rules: String) throws -> String {
+            let result = try OrbitBinary.run([
+                "replay", "--json", "--in-memory", "--rules", rules,
+                "--mapping", "examples/loyalty/data/cdnow-sample.mapping.json", "examples/loyalty/data/CDNOW_sample.txt",
+            ])
+            var fields = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            for key in ["elapsed_seconds", "events_per_second", "peak_memory_bytes"] { fields[key] = nil }
+            let json = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+            return String(decoding: json, as: UTF8.self).replacingOccurrences(of: rules + "/", with: "")
+                .replacingOccurrences(of: rules.replacingOccurrences(of: "/", with: "\\/") + "\\/", with: "")
+        }
+        let declared = try summary(rules: Self.rules)
+        #expect(declared == (try summary(rules: when)))
+        #expect(declared.contains("\"vip\":") && !declared.contains("\"vip\":0"))
+    }
+
     @Test("the walkthrough replays as its README says; a second replay applies nothing")
     func walkthrough() throws {
         let directory = try TemporaryDirectory()

@@ -295,6 +295,11 @@ struct DiscountCalculator {
             let left = Int(amount - given)
             guard left > 0 else { return }
             var ranked = UnsafeMutableBufferPointer(rebasing: remainders[..<count])
+            if left == 1 {
+                // The usual case on small carts: one unit left, for the first of the largest remainders.
+                amounts[ranked.max { $0.remainder < $1.remainder }!.line] += 1
+                return
+            }
             ranked.sort { $0.remainder > $1.remainder || ($0.remainder == $1.remainder && $0.line < $1.line) }
             for rank in 0..<min(left, count) { amounts[ranked[rank].line] += 1 }
         }

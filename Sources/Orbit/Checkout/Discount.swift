@@ -57,7 +57,7 @@ struct DiscountOutcome {
 }
 
 /// Extra points on the share of an order a filter matches: factor in thousandths (2000 doubles).
-struct PointsMultiplier {
+struct PointsMultiplier: Sendable {
     var thousandths: Int64
     var filter: LineFilter
 }

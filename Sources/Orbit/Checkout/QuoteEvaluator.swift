@@ -28,76 +28,6 @@ struct QuoteEvaluator {
     /// fails where a small one passes.
     static let instructionsPerLine = 50_000
 
-    /// An offer that passed every check, with what it would take off. Trivial to copy but for the offer: stacking
-    /// adjusts candidates in place, and their line amounts live in ``Candidates``.
-    private struct Candidate {
-        let offer: OfferRule
-        var total: Int64
-        /// Whether its amounts per line are in ``Candidates/amounts``; false while the offer's plan can still work them
-        /// out from `total` (over the lines of its filter slot).
-        var hasLines = false
-        let coupon: String?
-        var note: Note?
-    }
-
-    /// Why an applied offer takes less than its own calculation, put into words only for offers that apply.
-    private enum Note {
-        case budgetNearlySpent(left: Int64)
-        case reduced
-
-        func text(currency: Currency) -> String {
-            switch self {
-            case .budgetNearlySpent(let left): "budget nearly spent: \(Money(minorUnits: left, currency: currency)) left"
-            case .reduced: "reduced: other offers already took its lines to zero"
-            }
-        }
-    }
-
-    /// The candidates of one quote, with their line amounts in one flat buffer (a run of `lineCount` for each
-    /// candidate, in candidate order) and their points multipliers in another: no arrays per offer.
-    private struct Candidates {
-        let lineCount: Int
-        var all: [Candidate] = []
-        private(set) var amounts: [Int64]
-        private(set) var multipliers: [(candidate: Int, multiplier: PointsMultiplier)] = []
-
-        /// Room for `capacity` candidates.
-        init(lineCount: Int, capacity: Int) {
-            self.lineCount = lineCount
-            all.reserveCapacity(capacity)
-            amounts = Array(repeating: 0, count: lineCount * capacity)
-        }
-
-        var indices: Range<Int> { all.indices }
-        subscript(index: Int) -> Candidate {
-            get { all[index] }
-            _modify { yield &all[index] }
-        }
-
-        mutating func append(_ candidate: Candidate) { all.append(candidate) }
-
-        /// Adds an offer whose discount `outcome` worked out line by line.
-        mutating func append(_ offer: OfferRule, outcome: DiscountOutcome, coupon: String? = nil) {
-            for multiplier in outcome.multipliers { multipliers.append((all.count, multiplier)) }
-            let start = all.count * lineCount
-            amounts[start..<start + lineCount] = outcome.lineAmounts[...]
-            all.append(Candidate(offer: offer, total: outcome.total, hasLines: true, coupon: coupon))
-        }
-
-        /// Candidate `index`'s amount per line (zero while it has none).
-        mutating func withLines<T>(of index: Int, _ body: (UnsafeMutableBufferPointer<Int64>) -> T) -> T {
-            all[index].hasLines = true
-            let start = index * lineCount
-            return amounts.withUnsafeMutableBufferPointer { body(UnsafeMutableBufferPointer(rebasing: $0[start..<start + lineCount])) }
-        }
-
-        /// Candidate `index`'s amount per line; empty when it has none.
-        func lines(of index: Int) -> ArraySlice<Int64> {
-            guard all[index].hasLines else { return [] }
-            return amounts[index * lineCount..<(index + 1) * lineCount]
-        }
-    }
-
     init(book: RuleBook, request: CheckoutRequest, customer: Customer, now: Instant, state: CheckoutState) {
         self.book = book
         self.request = request
@@ -496,31 +426,10 @@ struct QuoteEvaluator {
     ) throws -> QuoteEvaluation {
         let cart = request.cart
         var remaining = calculator.lineTotals
-        var applied: [AppliedOffer] = []
-        applied.reserveCapacity(winners.count)
         var claims: [UsageClaim] = []
-        var appliedIndex: [Int: Int] = [:]
-        // The line discounts of every applied offer, in one buffer the offers share (sliced once it is complete).
-        var lineDiscounts: [LineDiscount] = []
-        lineDiscounts.reserveCapacity(winners.reduce(0) { $0 + candidates.lines(of: $1).count { $0 > 0 } })
-        var ranges: [Range<Int>] = []
-        ranges.reserveCapacity(winners.count)
         for index in winners {
-            let first = lineDiscounts.count
-            for (line, amount) in zip(remaining.indices, candidates.lines(of: index)) where amount > 0 {
-                remaining[line] -= amount
-                lineDiscounts.append(LineDiscount(line: line + 1, amount: amount))
-            }
-            ranges.append(first..<lineDiscounts.count)
-        }
-        for (index, range) in zip(winners, ranges) {
+            for (line, amount) in zip(remaining.indices, candidates.lines(of: index)) { remaining[line] -= amount }
             let winner = candidates[index]
-            if !candidates.multipliers.isEmpty { appliedIndex[index] = applied.count }
-            applied.append(
-                AppliedOffer(
-                    offer: winner.offer.name, title: winner.offer.title, discount: winner.total,
-                    lines: LineDiscounts(lineDiscounts[range]), extraPoints: 0, coupon: winner.coupon,
-                    note: winner.note?.text(currency: cart.currency)))
             if forCommit { claims += self.claims(for: winner.offer, discount: winner.total, coupon: winner.coupon) }
         }
         var quoted: [QuotedLine] = []
@@ -541,24 +450,25 @@ struct QuoteEvaluator {
         if forCommit || book.handlesEvents(of: "purchase") {
             purchase.data = [
                 "discount": .integer(subtotal - total), "points_redeemed": .integer(redeem),
-                "offers": .array(applied.map { .string($0.offer) }),
+                "offers": .array(winners.map { .string(candidates[$0].offer.name) }),
             ]
             if let referrer { purchase.data["referrer"] = .string(referrer) }
         }
         let basePoints = try pointsEarned(by: purchase)
         var extra: Int64 = 0
-        for (candidate, multiplier) in candidates.multipliers {
-            guard let index = appliedIndex[candidate] else { continue }
+        var extraPoints: [Int: Int64] = [:]
+        for (candidate, multiplier) in candidates.multipliers where winners.contains(candidate) {
             let matchedNet = cart.lines.indices.filter { multiplier.filter.matches(cart.lines[$0]) }
                 .reduce(Int64(0)) { $0 + remaining[$1] }
             guard total > 0, matchedNet > 0 else { continue }
             let share = total.dividingFullWidth(basePoints.multipliedFullWidth(by: matchedNet)).quotient
             let points = share * (multiplier.thousandths - 1000) / 1000
-            applied[index].extraPoints += points
+            extraPoints[candidate, default: 0] += points
             extra += points
         }
+        let applied = Winners(candidates: candidates, indices: winners, extraPoints: extraPoints, currency: cart.currency)
         let quote = Quote(
-            customerID: customer.id, at: now, currency: cart.currency, lines: quoted, applied: applied,
+            customerID: customer.id, at: now, currency: cart.currency, lines: quoted, applied: AppliedOffers(applied),
             notApplied: rejections, rejectedCoupons: couponRejections,
             subtotal: subtotal, discount: subtotal - total, total: total, pointsToEarn: basePoints + extra,
             pointsToRedeem: redeem, pointsValue: value, totalDue: total - value, referrer: referrer)

@@ -260,7 +260,7 @@ struct DiscountCalculator {
     /// amount × weight ÷ total, rounded down, and the remainder; in 64 bits unless the product needs more.
     private static func share(of amount: Int64, weight: Int64, total: Int64) -> (quotient: Int64, remainder: Int64) {
         let (product, overflow) = amount.multipliedReportingOverflow(by: weight)
-        if !overflow { return product.quotientAndRemainder(dividingBy: total) }
+        if !overflow { return (product / total, product % total) }
         return total.dividingFullWidth(amount.multipliedFullWidth(by: weight))
     }
 

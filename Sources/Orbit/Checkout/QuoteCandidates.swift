@@ -41,7 +41,7 @@ extension QuoteEvaluator {
 
         var indices: Range<Int> { all.indices }
         subscript(index: Int) -> Candidate {
-            get { all[index] }
+            _read { yield all[index] }
             _modify { yield &all[index] }
         }
 

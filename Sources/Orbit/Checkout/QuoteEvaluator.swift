@@ -96,7 +96,7 @@ struct QuoteEvaluator {
 
         init(capacity: Int) { all.reserveCapacity(capacity) }
 
-        mutating func insert(_ rejection: OfferRejection) {
+        mutating func insert(_ rejection: consuming OfferRejection) {
             guard rejection.position < lastPosition else {
                 lastPosition = rejection.position
                 return all.append(rejection)
@@ -120,7 +120,7 @@ struct QuoteEvaluator {
         _ offer: OfferRule, coupons: [String: Result<String, OfferRejection>], into candidates: inout Candidates,
         calculator: inout DiscountCalculator, session: inout LuaSession?
     ) throws -> OfferRejection? {
-        if let window = offer.window, !window.contains(now) {
+        if !offer.isOpen(at: now) {
             return reject(offer, .outsideWindow, .outsideWindow(offer, now: now))
         }
         if offer.currency != request.cart.currency {
@@ -199,20 +199,20 @@ struct QuoteEvaluator {
 
     /// The first eligibility condition the customer fails; nil when eligible.
     private func ineligibility(of offer: OfferRule, session: inout LuaSession?) throws -> RejectionExplanation? {
-        let rules = offer.eligibility
-        if rules.firstOrderOnly, customer.orderCount > 0 {
+        // The fields are read in place: a copy of the conditions would retain and release their strings per offer.
+        if offer.eligibility.firstOrderOnly, customer.orderCount > 0 {
             return .text("not eligible: first order only (customer has \(customer.orderCount) orders)")
         }
-        if let minimum = rules.minimumOrders, customer.orderCount < minimum {
+        if let minimum = offer.eligibility.minimumOrders, customer.orderCount < minimum {
             return .text("not eligible: needs \(minimum) orders before (customer has \(customer.orderCount))")
         }
         if let needed = offer.minimumTierRank, heldTierRank.map({ $0 < needed }) ?? true {
             return .tier(offer, held: customer.tier)
         }
-        if let segment = rules.segment, try !withSession(&session, { try book.isMember($0.view, of: segment) }) {
+        if let segment = offer.eligibility.segment, try !withSession(&session, { try book.isMember($0.view, of: segment) }) {
             return .text("not eligible: segment \(segment) (customer is not in it)")
         }
-        if let function = rules.function {
+        if let function = offer.eligibility.function {
             let (eligible, reason) = try withSession(&session) { try $0.eligible(function, offer: offer) }
             if !eligible { return .text("not eligible: " + (reason ?? "eligible() returned false (\(offer.location))")) }
         }
@@ -390,8 +390,7 @@ struct QuoteEvaluator {
     /// Caps an offer's line amounts (`amounts`, changed in place) by what is left of each line (`room`, updated); what
     /// a full line cannot take goes to the offer's other lines with room left, in proportion to that room.
     static func fit(_ amounts: UnsafeMutableBufferPointer<Int64>, into room: inout [Int64]) {
-        let fits = room.withUnsafeBufferPointer { room in amounts.indices.allSatisfy { amounts[$0] <= room[$0] } }
-        if !fits {
+        if !Self.fits(amounts, into: room) {
             let wanted = Array(amounts)
             var leftover: Int64 = 0
             for index in amounts.indices where amounts[index] > room[index] {
@@ -418,6 +417,12 @@ struct QuoteEvaluator {
         }
     }
 
+    /// Whether no line of `amounts` takes more than is left of it (`room`).
+    private static func fits(_ amounts: UnsafeMutableBufferPointer<Int64>, into room: [Int64]) -> Bool {
+        for index in 0..<amounts.count where amounts[index] > room[index] { return false }
+        return true
+    }
+
     // MARK: Totals and points
 
     private func finish(
@@ -426,12 +431,12 @@ struct QuoteEvaluator {
     ) throws -> QuoteEvaluation {
         let cart = request.cart
         var remaining = calculator.lineTotals
-        var claims: [UsageClaim] = []
-        for index in winners {
-            for (line, amount) in zip(remaining.indices, candidates.lines(of: index)) { remaining[line] -= amount }
-            let winner = candidates[index]
-            if forCommit { claims += self.claims(for: winner.offer, discount: winner.total, coupon: winner.coupon) }
+        remaining.withUnsafeMutableBufferPointer { remaining in
+            for index in winners {
+                for (line, amount) in candidates.lines(of: index).enumerated() { remaining[line] -= amount }
+            }
         }
+        let claims = forCommit ? winners.flatMap { self.claims(for: candidates[$0]) } : []
         var quoted: [QuotedLine] = []
         quoted.reserveCapacity(cart.lines.count)
         for (index, line) in cart.lines.enumerated() {
@@ -476,7 +481,8 @@ struct QuoteEvaluator {
     }
 
     /// The counters an applied offer consumes, each with its limit.
-    private func claims(for offer: OfferRule, discount: Int64, coupon: String?) -> [UsageClaim] {
+    private func claims(for winner: Candidate) -> [UsageClaim] {
+        let (offer, discount, coupon) = (winner.offer, winner.total, winner.coupon)
         guard offer.name != ReferralProgramme.offerName else { return [] }
         var claims = [
             UsageClaim(key: UsageKey.offerUses(offer.name), amount: 1, limit: offer.totalUses, offer: offer.name),

@@ -169,7 +169,7 @@ struct QuoteEvaluator {
             withLines(of: index, in: &candidates, calculator: calculator) { lines in
                 let weights = lines.map { $0 > 0 ? $0 : -1 }
                 lines.update(repeating: 0)
-                DiscountCalculator.spread(left, weights: weights, into: lines) { weights[$0] >= 0 }
+                DiscountCalculator.spread(left, weights: weights, into: lines)
             }
             candidates[index].total = left
             candidates[index].note = .budgetNearlySpent(left: left)

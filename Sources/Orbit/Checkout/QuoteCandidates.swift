@@ -62,6 +62,21 @@ extension QuoteEvaluator {
             return amounts.withUnsafeMutableBufferPointer { body(UnsafeMutableBufferPointer(rebasing: $0[start..<start + lineCount])) }
         }
 
+        /// `lineTotals` less the amounts per line of the candidates `winners`: what each line costs after their
+        /// discounts.
+        func remaining(_ lineTotals: [Int64], after winners: [Int]) -> [Int64] {
+            var remaining = lineTotals
+            remaining.withUnsafeMutableBufferPointer { remaining in
+                amounts.withUnsafeBufferPointer { amounts in
+                    for index in winners where all[index].hasLines {
+                        let start = index * lineCount
+                        for line in 0..<lineCount { remaining[line] -= amounts[start + line] }
+                    }
+                }
+            }
+            return remaining
+        }
+
         /// Candidate `index`'s amount per line; empty when it has none.
         func lines(of index: Int) -> ArraySlice<Int64> {
             guard all[index].hasLines else { return [] }

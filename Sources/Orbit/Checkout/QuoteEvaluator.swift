@@ -430,12 +430,7 @@ struct QuoteEvaluator {
         referrer: String?, calculator: DiscountCalculator, forCommit: Bool
     ) throws -> QuoteEvaluation {
         let cart = request.cart
-        var remaining = calculator.lineTotals
-        remaining.withUnsafeMutableBufferPointer { remaining in
-            for index in winners {
-                for (line, amount) in candidates.lines(of: index).enumerated() { remaining[line] -= amount }
-            }
-        }
+        let remaining = candidates.remaining(calculator.lineTotals, after: winners)
         let claims = forCommit ? winners.flatMap { self.claims(for: candidates[$0]) } : []
         var quoted: [QuotedLine] = []
         quoted.reserveCapacity(cart.lines.count)

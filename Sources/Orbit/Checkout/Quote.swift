@@ -39,7 +39,8 @@ public struct Quote: Hashable, Sendable, Codable {
         get { appliedOffers.values }
         set { appliedOffers = AppliedOffers(newValue) }
     }
-    private var appliedOffers: AppliedOffers
+    /// What ``applied`` reads; encoded as the array of applied offers.
+    var appliedOffers: AppliedOffers
     /// Every offer considered but not applied, with the reason.
     public var notApplied: [OfferRejection]
     /// Coupons given that unlock no offer at all (unknown codes), with the reason. A coupon that is known but cannot
@@ -58,70 +59,10 @@ public struct Quote: Hashable, Sendable, Codable {
     /// The customer who referred this one, when a referral code applied.
     public var referrer: String?
 
-    init(
-        customerID: String, at: Instant, currency: Currency, lines: [QuotedLine], applied: AppliedOffers,
-        notApplied: [OfferRejection], rejectedCoupons: [CouponRejection], subtotal: Int64, discount: Int64, total: Int64,
-        pointsToEarn: Int64, pointsToRedeem: Int64, pointsValue: Int64, totalDue: Int64, referrer: String?
-    ) {
-        self.customerID = customerID
-        self.at = at
-        self.currency = currency
-        self.lines = lines
-        appliedOffers = applied
-        self.notApplied = notApplied
-        self.rejectedCoupons = rejectedCoupons
-        self.subtotal = subtotal
-        self.discount = discount
-        self.total = total
-        self.pointsToEarn = pointsToEarn
-        self.pointsToRedeem = pointsToRedeem
-        self.pointsValue = pointsValue
-        self.totalDue = totalDue
-        self.referrer = referrer
-    }
-
     enum CodingKeys: String, CodingKey {
-        case customerID = "customer", at, currency, lines, applied, notApplied = "not_applied"
+        case customerID = "customer", at, currency, lines, appliedOffers = "applied", notApplied = "not_applied"
         case rejectedCoupons = "rejected_coupons", subtotal, discount, total, pointsToEarn = "points_to_earn"
         case pointsToRedeem = "points_to_redeem", pointsValue = "points_value", totalDue = "total_due", referrer
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            customerID: try container.decode(String.self, forKey: .customerID), at: try container.decode(Instant.self, forKey: .at),
-            currency: try container.decode(Currency.self, forKey: .currency),
-            lines: try container.decode([QuotedLine].self, forKey: .lines),
-            applied: AppliedOffers(try container.decode([AppliedOffer].self, forKey: .applied)),
-            notApplied: try container.decode([OfferRejection].self, forKey: .notApplied),
-            rejectedCoupons: try container.decode([CouponRejection].self, forKey: .rejectedCoupons),
-            subtotal: try container.decode(Int64.self, forKey: .subtotal),
-            discount: try container.decode(Int64.self, forKey: .discount), total: try container.decode(Int64.self, forKey: .total),
-            pointsToEarn: try container.decode(Int64.self, forKey: .pointsToEarn),
-            pointsToRedeem: try container.decode(Int64.self, forKey: .pointsToRedeem),
-            pointsValue: try container.decode(Int64.self, forKey: .pointsValue),
-            totalDue: try container.decode(Int64.self, forKey: .totalDue),
-            referrer: try container.decodeIfPresent(String.self, forKey: .referrer))
-    }
-
-    /// Encodes the fields in declaration order, as the synthesized conformance did.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(customerID, forKey: .customerID)
-        try container.encode(at, forKey: .at)
-        try container.encode(currency, forKey: .currency)
-        try container.encode(lines, forKey: .lines)
-        try container.encode(applied, forKey: .applied)
-        try container.encode(notApplied, forKey: .notApplied)
-        try container.encode(rejectedCoupons, forKey: .rejectedCoupons)
-        try container.encode(subtotal, forKey: .subtotal)
-        try container.encode(discount, forKey: .discount)
-        try container.encode(total, forKey: .total)
-        try container.encode(pointsToEarn, forKey: .pointsToEarn)
-        try container.encode(pointsToRedeem, forKey: .pointsToRedeem)
-        try container.encode(pointsValue, forKey: .pointsValue)
-        try container.encode(totalDue, forKey: .totalDue)
-        try container.encodeIfPresent(referrer, forKey: .referrer)
     }
 
     /// The total due as money.
@@ -131,7 +72,7 @@ public struct Quote: Hashable, Sendable, Codable {
 /// A quote's applied offers: kept as its evaluation left them (``QuoteEvaluator/Winners``) and made into
 /// ``AppliedOffer`` values when first read, then kept. Most checkouts read a quote's totals on every cart change and
 /// which offers applied rarely; a quote that is never read that way never builds them. Compared by its values.
-final class AppliedOffers: Hashable, Sendable {
+final class AppliedOffers: Hashable, Sendable, Codable {
     private let winners: QuoteEvaluator.Winners?
     private let made: Mutex<[AppliedOffer]?>
 
@@ -157,6 +98,17 @@ final class AppliedOffers: Hashable, Sendable {
     static func == (lhs: AppliedOffers, rhs: AppliedOffers) -> Bool { lhs === rhs || lhs.values == rhs.values }
 
     func hash(into hasher: inout Hasher) { hasher.combine(values) }
+
+    /// Decodes the array of applied offers.
+    convenience init(from decoder: any Decoder) throws {
+        self.init(try decoder.singleValueContainer().decode([AppliedOffer].self))
+    }
+
+    /// Encodes the array of applied offers.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(values)
+    }
 }
 
 /// One cart line, priced.

@@ -468,7 +468,7 @@ struct QuoteEvaluator {
         }
         let applied = Winners(candidates: candidates, indices: winners, extraPoints: extraPoints, currency: cart.currency)
         let quote = Quote(
-            customerID: customer.id, at: now, currency: cart.currency, lines: quoted, applied: AppliedOffers(applied),
+            customerID: customer.id, at: now, currency: cart.currency, lines: quoted, appliedOffers: AppliedOffers(applied),
             notApplied: rejections, rejectedCoupons: couponRejections,
             subtotal: subtotal, discount: subtotal - total, total: total, pointsToEarn: basePoints + extra,
             pointsToRedeem: redeem, pointsValue: value, totalDue: total - value, referrer: referrer)

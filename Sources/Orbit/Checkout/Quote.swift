@@ -73,25 +73,28 @@ public struct Quote: Hashable, Sendable, Codable {
 /// ``AppliedOffer`` values when first read, then kept. Most checkouts read a quote's totals on every cart change and
 /// which offers applied rarely; a quote that is never read that way never builds them. Compared by its values.
 final class AppliedOffers: Hashable, Sendable, Codable {
-    private let winners: QuoteEvaluator.Winners?
-    private let made: Mutex<[AppliedOffer]?>
-
-    init(_ winners: QuoteEvaluator.Winners) {
-        self.winners = winners
-        made = Mutex(nil)
+    /// The evaluation's winners until the first read, then the values made from them (the winners are let go).
+    private enum State: Sendable {
+        case evaluated(QuoteEvaluator.Winners)
+        case made([AppliedOffer])
     }
 
-    init(_ values: [AppliedOffer]) {
-        winners = nil
-        made = Mutex(values)
-    }
+    private let state: Mutex<State>
 
+    init(_ winners: QuoteEvaluator.Winners) { state = Mutex(.evaluated(winners)) }
+
+    init(_ values: [AppliedOffer]) { state = Mutex(.made(values)) }
+
+    /// The applied offers, made on the first read.
     var values: [AppliedOffer] {
-        made.withLock { made in
-            if let made { return made }
-            let values = winners!.offers()
-            made = values
-            return values
+        state.withLock { state in
+            switch state {
+            case .made(let values): return values
+            case .evaluated(let winners):
+                let values = winners.offers()
+                state = .made(values)
+                return values
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import LuaRuntime
 import Testing
 
@@ -43,6 +44,31 @@ struct QuoteTests {
         #expect(quote.lines.map(\.discount).reduce(0, +) == quote.discount)
         #expect(quote.total == 11001 - 1830)
         #expect(quote.notApplied.isEmpty)
+    }
+
+    @Test("applied offers are made when first read: equality and JSON are the same read or not, and they can be set")
+    func appliedOffersOnRead() async throws {
+        let fixture = try EngineFixture([
+            "rules/offers.lua": """
+            offer "shoes-15" { discount = percent_off(15, { category = "shoes" }) }
+            offer "double-points" { discount = points_multiplier(2) }
+            """
+        ])
+        let cart = Self.shoes
+        let read = try await fixture.engine.quote(request("c-1", cart))
+        #expect(read.applied.map(\.offer) == ["double-points", "shoes-15"])
+        let unread = try await fixture.engine.quote(request("c-1", cart))
+        #expect(unread == read)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = try encoder.encode(try await fixture.engine.quote(request("c-1", cart)))
+        #expect(json == (try encoder.encode(read)))
+        #expect(try JSONDecoder().decode(Quote.self, from: json) == read)
+        var changed = read
+        changed.applied.removeAll { $0.offer == "shoes-15" }
+        #expect(changed.applied.map(\.offer) == ["double-points"])
+        #expect(changed != read)
+        #expect(read.applied.count == 2)
     }
 
     @Test("amount off, thresholds, buy X get Y, free item: amounts and reasons when they do not apply")

@@ -57,13 +57,14 @@ struct DiscountOutcome {
 }
 
 /// Extra points on the share of an order a filter matches: factor in thousandths (2000 doubles).
-struct PointsMultiplier {
+struct PointsMultiplier: Sendable {
     var thousandths: Int64
     var filter: LineFilter
 }
 
-/// The lines a filter matches in one cart: how many, their total, and which.
-struct MatchedLines {
+/// The lines a filter matches in one cart: how many, their total, and which (their indices, in line order, when
+/// iterated).
+struct MatchedLines: Sequence {
     var count: Int
     var total: Int64
     /// Which lines, as bits for the first 64 lines (no allocation for the usual cart) and a list beyond.
@@ -81,6 +82,21 @@ struct MatchedLines {
 
     func contains(_ line: Int) -> Bool {
         line < 64 ? bits & (1 << UInt64(line)) != 0 : beyond.contains(line)
+    }
+
+    func makeIterator() -> Iterator { Iterator(bits: bits, beyond: beyond.makeIterator()) }
+
+    /// The matched lines' indices: the set bits, lowest first, then the lines beyond 64.
+    struct Iterator: IteratorProtocol {
+        var bits: UInt64
+        var beyond: IndexingIterator<[Int]>
+
+        mutating func next() -> Int? {
+            guard bits != 0 else { return beyond.next() }
+            let line = bits.trailingZeroBitCount
+            bits &= bits - 1
+            return line
+        }
     }
 }
 
@@ -246,34 +262,39 @@ struct DiscountCalculator {
 
     /// `amount` spread over `lines`, in proportion to their totals, written to `amounts` (one per line, zero-filled).
     func spread(_ amount: Int64, over lines: MatchedLines, into amounts: UnsafeMutableBufferPointer<Int64>) {
-        Self.spread(amount, weights: lineTotals, into: amounts) { lines.contains($0) }
+        Self.spread(amount, weights: lineTotals, over: lines, into: amounts)
     }
 
     /// `amount` split over the lines whose weight is 0 or more, in proportion to the weights, summing exactly to
     /// `amount` (largest remainder; earlier lines first on ties).
     static func spread(_ amount: Int64, weights: [Int64]) -> [Int64] {
         var amounts = Array(repeating: Int64(0), count: weights.count)
-        amounts.withUnsafeMutableBufferPointer { spread(amount, weights: weights, into: $0) { weights[$0] >= 0 } }
+        amounts.withUnsafeMutableBufferPointer { spread(amount, weights: weights, into: $0) }
         return amounts
+    }
+
+    /// ``spread(_:weights:)``, written to `amounts` (one per weight, zero-filled).
+    static func spread(_ amount: Int64, weights: [Int64], into amounts: UnsafeMutableBufferPointer<Int64>) {
+        spread(amount, weights: weights, over: weights.indices.lazy.filter { weights[$0] >= 0 }, into: amounts)
     }
 
     /// amount × weight ÷ total, rounded down, and the remainder; in 64 bits unless the product needs more.
     private static func share(of amount: Int64, weight: Int64, total: Int64) -> (quotient: Int64, remainder: Int64) {
         let (product, overflow) = amount.multipliedReportingOverflow(by: weight)
-        if !overflow { return product.quotientAndRemainder(dividingBy: total) }
+        if !overflow { return (product / total, product % total) }
         return total.dividingFullWidth(amount.multipliedFullWidth(by: weight))
     }
 
-    /// `amount` split over the lines `includes` accepts, in proportion to `weights`, summing exactly to `amount`,
-    /// written to `amounts` (one per weight, zero-filled): each line gets its share rounded down, and the minor units
-    /// left go one each to the lines with the largest remainders (earlier lines first on ties).
+    /// `amount` split over `lines` (indices into `weights`, in order), in proportion to their weights, summing exactly
+    /// to `amount`, written to `amounts` (one per weight, zero-filled): each line gets its share rounded down, and the
+    /// minor units left go one each to the lines with the largest remainders (earlier lines first on ties).
     static func spread(
-        _ amount: Int64, weights: [Int64], into amounts: UnsafeMutableBufferPointer<Int64>, includes: (Int) -> Bool
+        _ amount: Int64, weights: [Int64], over lines: some Sequence<Int>, into amounts: UnsafeMutableBufferPointer<Int64>
     ) {
         guard amount > 0 else { return }
         var total: Int64 = 0
         var first: Int?
-        for index in weights.indices where includes(index) {
+        for index in lines {
             total += max(0, weights[index])
             if first == nil { first = index }
         }
@@ -285,7 +306,7 @@ struct DiscountCalculator {
         withUnsafeTemporaryAllocation(of: (remainder: Int64, line: Int).self, capacity: weights.count) { remainders in
             var count = 0
             var given: Int64 = 0
-            for index in weights.indices where includes(index) {
+            for index in lines {
                 let (quotient, remainder) = Self.share(of: amount, weight: max(0, weights[index]), total: total)
                 amounts[index] = quotient
                 given += quotient
@@ -295,6 +316,11 @@ struct DiscountCalculator {
             let left = Int(amount - given)
             guard left > 0 else { return }
             var ranked = UnsafeMutableBufferPointer(rebasing: remainders[..<count])
+            if left == 1 {
+                // The usual case on small carts: one unit left, for the first of the largest remainders.
+                amounts[ranked.max { $0.remainder < $1.remainder }!.line] += 1
+                return
+            }
             ranked.sort { $0.remainder > $1.remainder || ($0.remainder == $1.remainder && $0.line < $1.line) }
             for rank in 0..<min(left, count) { amounts[ranked[rank].line] += 1 }
         }

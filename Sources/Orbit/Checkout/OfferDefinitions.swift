@@ -58,6 +58,8 @@ final class OfferRule: @unchecked Sendable {
     var minimumTierRank: Int?
     /// The zone periods and windows are counted in: the window's, or UTC.
     var zone: TimeZone { window?.zone ?? ZonedWindow.utc }
+    /// Whether `instant` is inside the offer's window (always, without one). Reads the window in place.
+    func isOpen(at instant: Instant) -> Bool { window?.contains(instant) ?? true }
     /// The stacking group, for group offers.
     var group: String? { if case .group(let group) = stacking { group } else { nil } }
 

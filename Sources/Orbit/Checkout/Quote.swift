@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What a checkout asks for: a customer's cart, the coupons they typed, the points they want to pay with and the
 /// referral code they came with.
 public struct CheckoutRequest: Hashable, Sendable, Codable {
@@ -31,8 +33,14 @@ public struct Quote: Hashable, Sendable, Codable {
     public var at: Instant
     public var currency: Currency
     public var lines: [QuotedLine]
-    /// Offers that applied, in the order they were considered (priority, then name).
-    public var applied: [AppliedOffer]
+    /// Offers that applied, in the order they were considered (priority, then name). Made from the evaluation when
+    /// first read.
+    public var applied: [AppliedOffer] {
+        get { appliedOffers.values }
+        set { appliedOffers = AppliedOffers(newValue) }
+    }
+    /// What ``applied`` reads; encoded as the array of applied offers.
+    var appliedOffers: AppliedOffers
     /// Every offer considered but not applied, with the reason.
     public var notApplied: [OfferRejection]
     /// Coupons given that unlock no offer at all (unknown codes), with the reason. A coupon that is known but cannot
@@ -52,13 +60,58 @@ public struct Quote: Hashable, Sendable, Codable {
     public var referrer: String?
 
     enum CodingKeys: String, CodingKey {
-        case customerID = "customer", at, currency, lines, applied, notApplied = "not_applied"
+        case customerID = "customer", at, currency, lines, appliedOffers = "applied", notApplied = "not_applied"
         case rejectedCoupons = "rejected_coupons", subtotal, discount, total, pointsToEarn = "points_to_earn"
         case pointsToRedeem = "points_to_redeem", pointsValue = "points_value", totalDue = "total_due", referrer
     }
 
     /// The total due as money.
     public var amountDue: Money { Money(minorUnits: totalDue, currency: currency) }
+}
+
+/// A quote's applied offers: kept as its evaluation left them (``QuoteEvaluator/Winners``) and made into
+/// ``AppliedOffer`` values when first read, then kept. Most checkouts read a quote's totals on every cart change and
+/// which offers applied rarely; a quote that is never read that way never builds them. Compared by its values.
+final class AppliedOffers: Hashable, Sendable, Codable {
+    /// The evaluation's winners until the first read, then the values made from them (the winners are let go).
+    private enum State: Sendable {
+        case evaluated(QuoteEvaluator.Winners)
+        case made([AppliedOffer])
+    }
+
+    private let state: Mutex<State>
+
+    init(_ winners: QuoteEvaluator.Winners) { state = Mutex(.evaluated(winners)) }
+
+    init(_ values: [AppliedOffer]) { state = Mutex(.made(values)) }
+
+    /// The applied offers, made on the first read.
+    var values: [AppliedOffer] {
+        state.withLock { state in
+            switch state {
+            case .made(let values): return values
+            case .evaluated(let winners):
+                let values = winners.offers()
+                state = .made(values)
+                return values
+            }
+        }
+    }
+
+    static func == (lhs: AppliedOffers, rhs: AppliedOffers) -> Bool { lhs === rhs || lhs.values == rhs.values }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(values) }
+
+    /// Decodes the array of applied offers.
+    convenience init(from decoder: any Decoder) throws {
+        self.init(try decoder.singleValueContainer().decode([AppliedOffer].self))
+    }
+
+    /// Encodes the array of applied offers.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(values)
+    }
 }
 
 /// One cart line, priced.

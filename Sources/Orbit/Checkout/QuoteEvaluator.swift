@@ -28,76 +28,6 @@ struct QuoteEvaluator {
     /// fails where a small one passes.
     static let instructionsPerLine = 50_000
 
-    /// An offer that passed every check, with what it would take off. Trivial to copy but for the offer: stacking
-    /// adjusts candidates in place, and their line amounts live in ``Candidates``.
-    private struct Candidate {
-        let offer: OfferRule
-        var total: Int64
-        /// Whether its amounts per line are in ``Candidates/amounts``; false while the offer's plan can still work them
-        /// out from `total` (over the lines of its filter slot).
-        var hasLines = false
-        let coupon: String?
-        var note: Note?
-    }
-
-    /// Why an applied offer takes less than its own calculation, put into words only for offers that apply.
-    private enum Note {
-        case budgetNearlySpent(left: Int64)
-        case reduced
-
-        func text(currency: Currency) -> String {
-            switch self {
-            case .budgetNearlySpent(let left): "budget nearly spent: \(Money(minorUnits: left, currency: currency)) left"
-            case .reduced: "reduced: other offers already took its lines to zero"
-            }
-        }
-    }
-
-    /// The candidates of one quote, with their line amounts in one flat buffer (a run of `lineCount` for each
-    /// candidate, in candidate order) and their points multipliers in another: no arrays per offer.
-    private struct Candidates {
-        let lineCount: Int
-        var all: [Candidate] = []
-        private(set) var amounts: [Int64]
-        private(set) var multipliers: [(candidate: Int, multiplier: PointsMultiplier)] = []
-
-        /// Room for `capacity` candidates.
-        init(lineCount: Int, capacity: Int) {
-            self.lineCount = lineCount
-            all.reserveCapacity(capacity)
-            amounts = Array(repeating: 0, count: lineCount * capacity)
-        }
-
-        var indices: Range<Int> { all.indices }
-        subscript(index: Int) -> Candidate {
-            get { all[index] }
-            _modify { yield &all[index] }
-        }
-
-        mutating func append(_ candidate: Candidate) { all.append(candidate) }
-
-        /// Adds an offer whose discount `outcome` worked out line by line.
-        mutating func append(_ offer: OfferRule, outcome: DiscountOutcome, coupon: String? = nil) {
-            for multiplier in outcome.multipliers { multipliers.append((all.count, multiplier)) }
-            let start = all.count * lineCount
-            amounts[start..<start + lineCount] = outcome.lineAmounts[...]
-            all.append(Candidate(offer: offer, total: outcome.total, hasLines: true, coupon: coupon))
-        }
-
-        /// Candidate `index`'s amount per line (zero while it has none).
-        mutating func withLines<T>(of index: Int, _ body: (UnsafeMutableBufferPointer<Int64>) -> T) -> T {
-            all[index].hasLines = true
-            let start = index * lineCount
-            return amounts.withUnsafeMutableBufferPointer { body(UnsafeMutableBufferPointer(rebasing: $0[start..<start + lineCount])) }
-        }
-
-        /// Candidate `index`'s amount per line; empty when it has none.
-        func lines(of index: Int) -> ArraySlice<Int64> {
-            guard all[index].hasLines else { return [] }
-            return amounts[index * lineCount..<(index + 1) * lineCount]
-        }
-    }
-
     init(book: RuleBook, request: CheckoutRequest, customer: Customer, now: Instant, state: CheckoutState) {
         self.book = book
         self.request = request
@@ -166,7 +96,7 @@ struct QuoteEvaluator {
 
         init(capacity: Int) { all.reserveCapacity(capacity) }
 
-        mutating func insert(_ rejection: OfferRejection) {
+        mutating func insert(_ rejection: consuming OfferRejection) {
             guard rejection.position < lastPosition else {
                 lastPosition = rejection.position
                 return all.append(rejection)
@@ -190,7 +120,7 @@ struct QuoteEvaluator {
         _ offer: OfferRule, coupons: [String: Result<String, OfferRejection>], into candidates: inout Candidates,
         calculator: inout DiscountCalculator, session: inout LuaSession?
     ) throws -> OfferRejection? {
-        if let window = offer.window, !window.contains(now) {
+        if !offer.isOpen(at: now) {
             return reject(offer, .outsideWindow, .outsideWindow(offer, now: now))
         }
         if offer.currency != request.cart.currency {
@@ -239,7 +169,7 @@ struct QuoteEvaluator {
             withLines(of: index, in: &candidates, calculator: calculator) { lines in
                 let weights = lines.map { $0 > 0 ? $0 : -1 }
                 lines.update(repeating: 0)
-                DiscountCalculator.spread(left, weights: weights, into: lines) { weights[$0] >= 0 }
+                DiscountCalculator.spread(left, weights: weights, into: lines)
             }
             candidates[index].total = left
             candidates[index].note = .budgetNearlySpent(left: left)
@@ -269,20 +199,20 @@ struct QuoteEvaluator {
 
     /// The first eligibility condition the customer fails; nil when eligible.
     private func ineligibility(of offer: OfferRule, session: inout LuaSession?) throws -> RejectionExplanation? {
-        let rules = offer.eligibility
-        if rules.firstOrderOnly, customer.orderCount > 0 {
+        // The fields are read in place: a copy of the conditions would retain and release their strings per offer.
+        if offer.eligibility.firstOrderOnly, customer.orderCount > 0 {
             return .text("not eligible: first order only (customer has \(customer.orderCount) orders)")
         }
-        if let minimum = rules.minimumOrders, customer.orderCount < minimum {
+        if let minimum = offer.eligibility.minimumOrders, customer.orderCount < minimum {
             return .text("not eligible: needs \(minimum) orders before (customer has \(customer.orderCount))")
         }
         if let needed = offer.minimumTierRank, heldTierRank.map({ $0 < needed }) ?? true {
             return .tier(offer, held: customer.tier)
         }
-        if let segment = rules.segment, try !withSession(&session, { try book.isMember($0.view, of: segment) }) {
+        if let segment = offer.eligibility.segment, try !withSession(&session, { try book.isMember($0.view, of: segment) }) {
             return .text("not eligible: segment \(segment) (customer is not in it)")
         }
-        if let function = rules.function {
+        if let function = offer.eligibility.function {
             let (eligible, reason) = try withSession(&session) { try $0.eligible(function, offer: offer) }
             if !eligible { return .text("not eligible: " + (reason ?? "eligible() returned false (\(offer.location))")) }
         }
@@ -460,8 +390,7 @@ struct QuoteEvaluator {
     /// Caps an offer's line amounts (`amounts`, changed in place) by what is left of each line (`room`, updated); what
     /// a full line cannot take goes to the offer's other lines with room left, in proportion to that room.
     static func fit(_ amounts: UnsafeMutableBufferPointer<Int64>, into room: inout [Int64]) {
-        let fits = room.withUnsafeBufferPointer { room in amounts.indices.allSatisfy { amounts[$0] <= room[$0] } }
-        if !fits {
+        if !Self.fits(amounts, into: room) {
             let wanted = Array(amounts)
             var leftover: Int64 = 0
             for index in amounts.indices where amounts[index] > room[index] {
@@ -488,6 +417,12 @@ struct QuoteEvaluator {
         }
     }
 
+    /// Whether no line of `amounts` takes more than is left of it (`room`).
+    private static func fits(_ amounts: UnsafeMutableBufferPointer<Int64>, into room: [Int64]) -> Bool {
+        for index in 0..<amounts.count where amounts[index] > room[index] { return false }
+        return true
+    }
+
     // MARK: Totals and points
 
     private func finish(
@@ -495,34 +430,8 @@ struct QuoteEvaluator {
         referrer: String?, calculator: DiscountCalculator, forCommit: Bool
     ) throws -> QuoteEvaluation {
         let cart = request.cart
-        var remaining = calculator.lineTotals
-        var applied: [AppliedOffer] = []
-        applied.reserveCapacity(winners.count)
-        var claims: [UsageClaim] = []
-        var appliedIndex: [Int: Int] = [:]
-        // The line discounts of every applied offer, in one buffer the offers share (sliced once it is complete).
-        var lineDiscounts: [LineDiscount] = []
-        lineDiscounts.reserveCapacity(winners.reduce(0) { $0 + candidates.lines(of: $1).count { $0 > 0 } })
-        var ranges: [Range<Int>] = []
-        ranges.reserveCapacity(winners.count)
-        for index in winners {
-            let first = lineDiscounts.count
-            for (line, amount) in zip(remaining.indices, candidates.lines(of: index)) where amount > 0 {
-                remaining[line] -= amount
-                lineDiscounts.append(LineDiscount(line: line + 1, amount: amount))
-            }
-            ranges.append(first..<lineDiscounts.count)
-        }
-        for (index, range) in zip(winners, ranges) {
-            let winner = candidates[index]
-            if !candidates.multipliers.isEmpty { appliedIndex[index] = applied.count }
-            applied.append(
-                AppliedOffer(
-                    offer: winner.offer.name, title: winner.offer.title, discount: winner.total,
-                    lines: LineDiscounts(lineDiscounts[range]), extraPoints: 0, coupon: winner.coupon,
-                    note: winner.note?.text(currency: cart.currency)))
-            if forCommit { claims += self.claims(for: winner.offer, discount: winner.total, coupon: winner.coupon) }
-        }
+        let remaining = candidates.remaining(calculator.lineTotals, after: winners)
+        let claims = forCommit ? winners.flatMap { self.claims(for: candidates[$0]) } : []
         var quoted: [QuotedLine] = []
         quoted.reserveCapacity(cart.lines.count)
         for (index, line) in cart.lines.enumerated() {
@@ -541,24 +450,25 @@ struct QuoteEvaluator {
         if forCommit || book.handlesEvents(of: "purchase") {
             purchase.data = [
                 "discount": .integer(subtotal - total), "points_redeemed": .integer(redeem),
-                "offers": .array(applied.map { .string($0.offer) }),
+                "offers": .array(winners.map { .string(candidates[$0].offer.name) }),
             ]
             if let referrer { purchase.data["referrer"] = .string(referrer) }
         }
         let basePoints = try pointsEarned(by: purchase)
         var extra: Int64 = 0
-        for (candidate, multiplier) in candidates.multipliers {
-            guard let index = appliedIndex[candidate] else { continue }
+        var extraPoints: [Int: Int64] = [:]
+        for (candidate, multiplier) in candidates.multipliers where winners.contains(candidate) {
             let matchedNet = cart.lines.indices.filter { multiplier.filter.matches(cart.lines[$0]) }
                 .reduce(Int64(0)) { $0 + remaining[$1] }
             guard total > 0, matchedNet > 0 else { continue }
             let share = total.dividingFullWidth(basePoints.multipliedFullWidth(by: matchedNet)).quotient
             let points = share * (multiplier.thousandths - 1000) / 1000
-            applied[index].extraPoints += points
+            extraPoints[candidate, default: 0] += points
             extra += points
         }
+        let applied = Winners(candidates: candidates, indices: winners, extraPoints: extraPoints, currency: cart.currency)
         let quote = Quote(
-            customerID: customer.id, at: now, currency: cart.currency, lines: quoted, applied: applied,
+            customerID: customer.id, at: now, currency: cart.currency, lines: quoted, appliedOffers: AppliedOffers(applied),
             notApplied: rejections, rejectedCoupons: couponRejections,
             subtotal: subtotal, discount: subtotal - total, total: total, pointsToEarn: basePoints + extra,
             pointsToRedeem: redeem, pointsValue: value, totalDue: total - value, referrer: referrer)
@@ -566,7 +476,8 @@ struct QuoteEvaluator {
     }
 
     /// The counters an applied offer consumes, each with its limit.
-    private func claims(for offer: OfferRule, discount: Int64, coupon: String?) -> [UsageClaim] {
+    private func claims(for winner: Candidate) -> [UsageClaim] {
+        let (offer, discount, coupon) = (winner.offer, winner.total, winner.coupon)
         guard offer.name != ReferralProgramme.offerName else { return [] }
         var claims = [
             UsageClaim(key: UsageKey.offerUses(offer.name), amount: 1, limit: offer.totalUses, offer: offer.name),

@@ -13,7 +13,7 @@ import LuaRuntime
 /// much (`.explain`).
 struct CustomerConditions: Sendable {
     /// What a bound measures of a customer, named as in the rule language.
-    enum Measure: String, CaseIterable, Sendable {
+    enum Measure: String, Sendable {
         /// Orders, in the last `days` days or ever (as `c:orders{ days = N }`).
         case orders
         /// Spend in the shop's minor units, in the last `days` days or ever (as `c:spent{ days = N }`).
@@ -23,12 +23,9 @@ struct CustomerConditions: Sendable {
         case daysSinceLastOrder = "days_since_last_order"
         /// The points balance (as `c.points`).
         case points
-
-        /// Whether the measure takes a trailing window, `days = N`.
-        var takesWindow: Bool { self == .orders || self == .spent }
     }
 
-    /// One measure between bounds, each optional but not both.
+    /// One measure between bounds: `at_least`, `at_most` or both.
     struct Bound: Sendable {
         var measure: Measure
         /// The trailing window in days, for orders and spent; nil for the customer's whole history.

@@ -20,7 +20,7 @@ extension RuleConsole {
     static func explainSegment(_ console: RuleConsole, _ customer: Customer, _ name: String) throws -> String? {
         let (session, now) = (console.session, console.now)
         guard let segment = session.book.segments.first(where: { $0.name == name }) else { return nil }
-        let (member, reasons) = try session.membership(in: segment, of: customer, at: now)
+        let (member, reasons) = try session.checking(segment.conditions, then: segment.predicate, of: customer, at: now)
         var lines = [
             "segment \"\(name)\" for \"\(customer.id)\" at \(now): \(member ? "member" : "not a member")"
         ]
@@ -41,16 +41,10 @@ extension RuleConsole {
             lines.append(
                 "  min_points \(minimum): points earned \(customer.pointsEarned) \(met ? "(met)" : "(not met)")")
         }
-        lines += tier.conditions.explanation(for: customer, at: now).map { "  \($0)" }
-        holds = holds && tier.conditions.hold(for: customer, at: now)
-        if tier.condition != nil, !holds {
-            lines.append("  when(c) not called: a condition above is not met")
-        } else if let condition = tier.condition {
-            let (result, reads) = try session.recording(condition, customer: customer, at: now)
-            lines += reads
-            lines.append("  when(c) returned \(result)")
-            holds = holds && result.isTruthy
-        }
+        let (met, reasons) = try session.checking(
+            tier.conditions, then: tier.condition, of: customer, at: now, metSoFar: holds)
+        holds = met
+        lines += reasons
         if tier.minimumPoints == nil && tier.asksOnlyPoints { lines.append("  no conditions: everyone qualifies") }
         let current = try book.standing(of: customer, at: now).tier?.name
         lines.append(
@@ -61,15 +55,18 @@ extension RuleConsole {
 }
 
 extension ConsoleSession {
-    /// Whether `customer` is in `segment` at `now`, with one line per declared condition and, when they are met and
-    /// the segment has a `when` function, one per value it read and its result (it is not called otherwise, as in
-    /// the engine).
-    func membership(in segment: SegmentRule, of customer: Customer, at now: Instant) throws -> (Bool, [String]) {
-        var lines = segment.conditions.explanation(for: customer, at: now).map { "  \($0)" }
-        guard let predicate = segment.predicate else {
-            return (segment.conditions.hold(for: customer, at: now), lines)
-        }
-        guard segment.conditions.hold(for: customer, at: now) else {
+    /// Whether `customer` meets a segment's or tier's declared `conditions` and then its `when` function at `now`,
+    /// given whether what the tier asks before them (`min_points`) is met: one line per declared condition and, when
+    /// everything before `when` is met, one per value it read and its result (it is not called otherwise, as in the
+    /// engine).
+    func checking(
+        _ conditions: CustomerConditions, then predicate: LuaFunction?, of customer: Customer, at now: Instant,
+        metSoFar: Bool = true
+    ) throws -> (Bool, [String]) {
+        var lines = conditions.explanation(for: customer, at: now).map { "  \($0)" }
+        let met = metSoFar && conditions.hold(for: customer, at: now)
+        guard let predicate else { return (met, lines) }
+        guard met else {
             lines.append("  when(c) not called: a condition above is not met")
             return (false, lines)
         }

@@ -79,7 +79,8 @@ extension RuleConsole {
                     holds: held.map { $0 >= needed } ?? false, failure: "tier \(tier) or higher"))
         }
         if let name = rules.segment, let segment = book.segments.first(where: { $0.name == name }) {
-            let (member, reasons) = try session.membership(in: segment, of: customer, at: now)
+            let (member, reasons) = try session.checking(
+                segment.conditions, then: segment.predicate, of: customer, at: now)
             conditions.append(
                 Condition(
                     text: "segment \(name): \(member ? "member" : "not a member")", holds: member, details: reasons,

@@ -61,6 +61,9 @@ public struct Customer: Hashable, Sendable, Codable {
     /// The last order, or the sign-up when there is none: what inactivity counts from.
     public var lastActivityAt: Instant { lastOrderAt ?? signedUpAt }
 
+    /// Whole days from the last order to `now`; nil without orders.
+    public func daysSinceLastOrder(at now: Instant) -> Int? { lastOrderAt.map { now.days(since: $0) } }
+
     /// Spend in minor units over the `days` before `now`.
     public func spent(days: Int, now: Instant) -> Int64 {
         let from = now.adding(days: -days)

@@ -39,7 +39,7 @@ struct CustomerConditions: Sendable {
             switch measure {
             case .orders: Int64(days.map { customer.orderCount(days: $0, now: now) } ?? customer.orderCount)
             case .spent: days.map { customer.spent(days: $0, now: now) } ?? customer.lifetimeSpend
-            case .daysSinceLastOrder: customer.lastOrderAt.map { Int64(now.days(since: $0)) }
+            case .daysSinceLastOrder: customer.daysSinceLastOrder(at: now).map(Int64.init)
             case .points: customer.pointsBalance
             }
         }

@@ -41,7 +41,7 @@ final class CustomerView {
         type.field("first_order_at") { view in view.customer.firstOrderAt.map { .string($0.description) } ?? .nil }
         type.field("last_order_at") { view in view.customer.lastOrderAt.map { .string($0.description) } ?? .nil }
         type.field("days_since_last_order") { view in
-            view.customer.lastOrderAt.map { .integer(Int64(view.now.days(since: $0))) } ?? .nil
+            view.customer.daysSinceLastOrder(at: view.now).map { .integer(Int64($0)) } ?? .nil
         }
         type.field("tier") { view in
             guard let tier = view.tier else { return .map(["name": .nil, "multiplier": 1]) }

@@ -16,15 +16,20 @@ enum Prelude {
           end
         end
 
+        -- `what` names the table in the message: "segment 'vip'", "segment 'vip': spent".
+        local function check_keys(what, spec, allowed)
+          for key in pairs(spec) do
+            if not allowed[key] then
+              fail("%s: unknown field '%s'%s", what, tostring(key), suggest(tostring(key), allowed))
+            end
+          end
+        end
+
         local function check_fields(kind, name, spec, allowed)
           if type(spec) ~= "table" then
             fail("%s '%s' needs a table of fields: %s \"%s\" { ... }", kind, name, kind, name)
           end
-          for key in pairs(spec) do
-            if not allowed[key] then
-              fail("%s '%s': unknown field '%s'%s", kind, name, tostring(key), suggest(tostring(key), allowed))
-            end
-          end
+          check_keys(("%s '%s'"):format(kind, name), spec, allowed)
         end
 
         local function check_days(kind, name, value, field)
@@ -58,11 +63,7 @@ enum Prelude {
               local allowed = { at_least = true, at_most = true, days = windowed[measure] }
               local example = windowed[measure] and "{ at_least = 2, days = 365 }" or "{ at_least = 30 }"
               if type(bounds) ~= "table" then fail("%s needs a table: %s = %s", what, measure, example) end
-              for key in pairs(bounds) do
-                if not allowed[key] then
-                  fail("%s: unknown field '%s'%s", what, tostring(key), suggest(tostring(key), allowed))
-                end
-              end
+              check_keys(what, bounds, allowed)
               check_bound(what, bounds.at_least, "at_least")
               check_bound(what, bounds.at_most, "at_most")
               if bounds.at_least == nil and bounds.at_most == nil then

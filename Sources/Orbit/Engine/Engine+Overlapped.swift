@@ -19,26 +19,32 @@ extension Engine {
     /// the batch: a bulk replay runs the rules of its next batch during that write, keeping both busy. Await
     /// ``PendingIngest/durable()`` for the outcomes.
     ///
-    /// Writes happen in order, one at a time: the next overlapped batch waits for this write before starting its
-    /// own, and every other operation of the engine waits for it before it starts. Meanwhile the engine's queries
-    /// already see the batch. Unlike ``ingest(_:)-([Event])``, a batch the store refuses because another process
+    /// Writes happen in order, one at a time, and at most ``maximumWritesInFlight`` batches are written or waiting
+    /// to be: the rules run ahead of the store by that many batches, which evens out batches that take the rules
+    /// longer than the store or the other way round. Every other operation of the engine waits for the writes before
+    /// it starts. Meanwhile the engine's queries already see the batches. Unlike ``ingest(_:)-([Event])``, a batch the store refuses because another process
     /// changed one of its customers is not retried: the error reaches the caller, who can ingest the same events
     /// again (what was applied is recognised by event id).
     public func ingestOverlapped(_ events: [Event]) async throws -> PendingIngest {
         try await serial.withLock {
-            if inFlight?.hasFailed == true { try await settleInFlightWrite() }
+            if inFlight.contains(where: \.hasFailed) { try await settleInFlightWrites() }
             try await loadSerially(settlingWrites: false)
-            var (batch, outcomes) = try await evaluate(events, writing: inFlight?.eventIDs ?? [])
-            // The rules ran while the previous batch was written; this batch's write starts once that one is in.
-            try await settleInFlightWrite()
+            var writing = Set<String>()
+            for write in inFlight { writing.formUnion(write.eventIDs) }
+            var (batch, outcomes) = try await evaluate(events, writing: writing)
+            // The rules ran while earlier batches were written; wait until there is room for this one.
+            while inFlight.count >= Self.maximumWritesInFlight { try await settleOldestWrite() }
             guard !batch.commits.isEmpty else { return PendingIngest(outcomes: outcomes, write: Task {}) }
             stampVersions(of: &batch)
             let commits = batch.commits
             let notifications = batch.notifications
             let (store, outlet) = (self.store, self.outlet)
             let failure = WriteFailure()
+            let previous = inFlight.last?.task
             let write = Task {
                 do {
+                    // In order: after the batch before, and not at all when that one failed.
+                    try await previous?.value
                     try await store.apply(commits)
                 } catch {
                     failure.happened.store(true, ordering: .releasing)
@@ -49,20 +55,30 @@ extension Engine {
             }
             var eventIDs = Set<String>(minimumCapacity: commits.count)
             for index in commits.indices { eventIDs.insert(commits[index].eventID) }
-            inFlight = InFlightWrite(task: write, eventIDs: eventIDs, countsBefore: counts, failure: failure)
+            inFlight.append(InFlightWrite(task: write, eventIDs: eventIDs, countsBefore: counts, failure: failure))
             absorb(batch)
             return PendingIngest(outcomes: outcomes, write: write)
         }
     }
 
-    /// Waits for the write an overlapped ingestion left running. When it failed, forgets the state it had absorbed
-    /// (the next operation reads the store's) and throws its error.
-    func settleInFlightWrite() async throws {
-        guard let write = inFlight else { return }
-        inFlight = nil
+    /// How many overlapped batches may be written or waiting to be at once.
+    public static let maximumWritesInFlight = 2
+
+    /// Waits for every write overlapped ingestions left running. When one failed, forgets the state they had
+    /// absorbed (the next operation reads the store's) and throws its error.
+    func settleInFlightWrites() async throws {
+        while !inFlight.isEmpty { try await settleOldestWrite() }
+    }
+
+    /// Waits for the oldest write in flight; see ``settleInFlightWrites()``.
+    private func settleOldestWrite() async throws {
+        let write = inFlight.removeFirst()
         do {
             try await write.task.value
         } catch {
+            // The writes after it fail with it (each waits for the one before); none of them is in the store.
+            for later in inFlight { _ = try? await later.task.value }
+            inFlight = []
             counts = write.countsBefore
             reset()
             throw error

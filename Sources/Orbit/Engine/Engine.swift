@@ -30,8 +30,8 @@ public actor Engine {
     private var versions: [String: Int64] = [:]
     private var schedule = LapseSchedule()
     private var isLoaded = false
-    /// The store write an overlapped ingestion left running (see ``ingestOverlapped(_:)``).
-    var inFlight: InFlightWrite?
+    /// The store writes overlapped ingestions left running, oldest first (see ``ingestOverlapped(_:)``).
+    var inFlight: [InFlightWrite] = []
     /// Serialises everything that reads state, awaits the store and writes state back (see ``AsyncMutex``).
     let serial = AsyncMutex()
     /// Effects applied since the engine started, by rule and kind (replay summaries read this).
@@ -210,9 +210,10 @@ public actor Engine {
         batch.commits.append(result.commit)
     }
 
-    /// Loads the store's state once, for queries (which read committed state and need not wait for ingestion).
+    /// Loads the store's state once, for queries (which read committed state and need not wait for ingestion), and
+    /// again after an overlapped write failed (the state it had absorbed is not in the store).
     func loadIfNeeded() async throws {
-        guard !isLoaded else { return }
+        guard !isLoaded || inFlight.contains(where: \.hasFailed) else { return }
         try await serial.withLock { try await loadSerially() }
     }
 
@@ -245,7 +246,7 @@ public actor Engine {
     func loadSerially(settlingWrites: Bool = true) async throws {
         if settlingWrites {
             do {
-                try await settleInFlightWrite()
+                try await settleInFlightWrites()
             } catch {
                 // The overlapped ingestion that started the write hears of it from `durable()`; this operation goes
                 // on over the store's state.

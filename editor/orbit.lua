@@ -72,7 +72,8 @@ function Customer:in_segment(segment) end
 ---@return string
 function Customer:bucket(experiment, weights) end
 
----An event as rules see it: its own fields and every field of its data.
+---An event as rules see it: its own fields and every field of its data (`nil` when not sent). Read-only, read by
+---name (`pairs(e)` does not list the fields), and only during the call it is passed to.
 ---@class orbit.Event
 ---@field id string
 ---@field type string `purchase`, `signup`, `refund`, `birthday`, … or any type the shop sends.

@@ -16,6 +16,8 @@ public final class LuaObjectType<Object: AnyObject> {
     /// The name Lua error messages use for values of this type.
     public let name: String
     private(set) var members: [String: ObjectMember] = [:]
+    /// Reads the fields that are not members, when the type has open fields (see ``otherFields(_:)``).
+    private(set) var otherFieldValue: ((AnyObject, String) -> LuaValue)?
 
     /// Creates an empty description; add fields and methods before registering it.
     public init(name: String) {
@@ -26,6 +28,13 @@ public final class LuaObjectType<Object: AnyObject> {
     public func field(_ name: String, _ value: @escaping (Object) -> LuaValue) {
         // Erased to AnyObject here, once, so that lookups never build generic function metadata.
         members[name] = .field { value(unsafeDowncast($0, to: Object.self)) }
+    }
+
+    /// Makes every name that is not a field or a method a field read by `value`, which returns `.nil` for a field the
+    /// object does not have: for objects whose fields are data (an event's extra fields), where a missing field is an
+    /// answer, not a typo.
+    public func otherFields(_ value: @escaping (Object, String) -> LuaValue) {
+        otherFieldValue = { value(unsafeDowncast($0, to: Object.self), $1) }
     }
 
     /// Adds a method, called from Lua as `object:name(...)`. Arguments start at position 1 after `self`.
@@ -40,6 +49,13 @@ public final class LuaObjectType<Object: AnyObject> {
         by observer: @escaping (_ member: String, _ arguments: [LuaValue]?, _ result: LuaValue) -> Void
     ) -> LuaObjectType<Object> {
         let copy = LuaObjectType(name: name)
+        if let other = otherFieldValue {
+            copy.otherFieldValue = { object, field in
+                let result = other(object, field)
+                observer(field, nil, result)
+                return result
+            }
+        }
         for (memberName, member) in members {
             switch member {
             case .field(let value):

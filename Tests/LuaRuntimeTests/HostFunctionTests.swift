@@ -132,6 +132,32 @@ struct HostFunctionTests {
             } results: { _ in () }
         }
         #expect(badSelf?.message == "calling 'spent' on bad self (customer expected, got number)")
+
+        let assignment = #expect(throws: LuaError.self) {
+            try lua.call(try loadFunction(lua, "function(c) c.order_count = 0 end")) { stack in
+                stack.push(anna, as: shopperType)
+            } results: { _ in () }
+        }
+        #expect(assignment?.message == "attempt to modify read-only customer (field 'order_count')")
+    }
+
+    @Test("a type with open fields reads every other name through one function; what it lacks is nil")
+    func openFields() throws {
+        let lua = try makeState()
+        let shopperType = LuaObjectType<Shopper>(name: "event")
+        shopperType.field("id") { .string($0.id) }
+        shopperType.otherFields { shopper, name in name == "order_total" ? .integer(shopper.orders.reduce(0, +)) : .nil }
+        lua.register(shopperType)
+        let values = try lua.call(try loadFunction(lua, "function(e) return e.id, e.order_total, e.not_sent end")) {
+            $0.push(Shopper(id: "e-1", orders: [100, 250]), as: shopperType)
+        } results: { results in try (1...3).map { try results.value(at: $0) } }
+        #expect(values == ["e-1", 350, .nil])
+        let assignment = #expect(throws: LuaError.self) {
+            try lua.call(try loadFunction(lua, "function(e) e.not_sent = 1 end")) {
+                $0.push(Shopper(id: "e-1", orders: []), as: shopperType)
+            } results: { _ in () }
+        }
+        #expect(assignment?.message == "attempt to modify read-only event (field 'not_sent')")
     }
 
     @Test("a lent object is seen only during its lending; kept beyond it, reading it is a clear error")

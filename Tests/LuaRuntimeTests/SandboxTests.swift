@@ -64,9 +64,7 @@ struct SandboxTests {
     func readOnlyViews(nested: Bool) throws {
         let lua = try makeState()
         let fields: [LuaValue: LuaValue] = ["id": "e-1", "total": 4999, "items": nested ? .array(["a", "b"]) : .nil]
-        let view = try lua.readOnlyTable(name: "event", capacity: 3) { table in
-            for (key, value) in fields { table.set(key.stringValue!, value) }
-        }
+        let view = try lua.reference(to: .map(fields), name: "event")
         let inspect = try loadFunction(
             lua,
             """

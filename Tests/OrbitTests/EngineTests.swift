@@ -323,6 +323,53 @@ struct EventIsReadOnlyTests {
             Issue.record("expected a rejection")
             return
         }
-        #expect(reason == "rules/a.lua:1: in on purchase (rules/a.lua:1): attempt to modify read-only table 'event' (field 'total')")
+        #expect(reason == "rules/a.lua:1: in on purchase (rules/a.lua:1): attempt to modify read-only event (field 'total')")
+    }
+
+    @Test("rules read the event's own fields and the shop's extra fields; a field the shop did not send is nil")
+    func eventFields() async throws {
+        let fixture = try EngineFixture([
+            "rules/review.lua": #"""
+                on "review" (function(e, c)
+                  tag(table.concat({ e.id, e.type, e.customer, e.at, tostring(e.total), tostring(e.order) }, " "))
+                  if e.has_photo == true and e.not_sent == nil then tag(e.stars .. " stars, " .. e.device.os) end
+                end)
+                on "purchase" (function(e, c)
+                  tag(e.currency .. " " .. e.total .. " " .. e.order .. " " .. #e.items .. " " .. e.items[1].sku)
+                end)
+                """#,
+        ])
+        let review = Event(
+            id: "r-1", type: "review", customerID: "ann", at: at("2026-03-01T10:00:00Z"),
+            data: ["has_photo": .bool(true), "stars": .integer(5), "device": .object(["os": .string("ios")])])
+        _ = try await fixture.engine.ingest(review)
+        var order = purchase("p-1", "ann", "2026-03-02T10:00:00Z", cents: 4999, order: "o-9")
+        order.items = [LineItem(sku: "A1", quantity: 1, price: 4999)]
+        _ = try await fixture.engine.ingest(order)
+        let tags = try #require(try await fixture.engine.customer("ann")).tags
+        #expect(tags == ["r-1 review ann 2026-03-01T10:00:00Z nil nil", "5 stars, ios", "EUR 4999 o-9 1 A1"])
+    }
+
+    @Test("an event kept beyond the call it was passed to cannot be read in a later call")
+    func keptEventIsGone() async throws {
+        let fixture = try EngineFixture([
+            "rules/keep.lua": #"""
+                local kept
+                on "visit" (function(e, c)
+                  if kept then tag(kept.type) end
+                  kept = e
+                end)
+                """#,
+        ])
+        let first = Event(id: "v-1", type: "visit", customerID: "ann", at: at("2026-03-01T10:00:00Z"))
+        let second = Event(id: "v-2", type: "visit", customerID: "ann", at: at("2026-03-02T10:00:00Z"))
+        #expect(try await fixture.engine.ingest(first).status == .applied)
+        guard case .rejected(let reason) = try await fixture.engine.ingest(second).status else {
+            Issue.record("expected a rejection")
+            return
+        }
+        #expect(
+            reason == "rules/keep.lua:3: in on visit (rules/keep.lua:2): this event is no longer available: it was kept "
+                + "beyond the call it was passed to")
     }
 }

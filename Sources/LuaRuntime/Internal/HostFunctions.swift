@@ -96,6 +96,7 @@ extension StateCore {
         case let error as LuaArgumentError: message = error.description
         case let error as ObjectFieldError: message = error.description
         case let error as ObjectGoneError: message = error.description
+        case let error as ReadOnlyObjectError: message = error.description
         case let error as StackExhausted: message = error.description
         default: message = "\(function): \(error)"
         }

@@ -18,14 +18,20 @@ final class RegisteredObjectType {
     }
 
     let name: String
+    /// Reads names that are not members, for types with open fields (see ``LuaObjectType/otherFields(_:)``).
+    let otherField: ((AnyObject, String) -> LuaValue)?
     private let members: [Member]
     private let indexByName: [String: Int]
     /// Open addressing over interned-string addresses: slot → (address, member index); empty slots hold nil.
     private let slots: [(address: UnsafeRawPointer?, index: Int)]
     private let slotMask: Int
 
-    init(name: String, members: [(name: String, address: UnsafeRawPointer, member: Member)]) {
+    init(
+        name: String, members: [(name: String, address: UnsafeRawPointer, member: Member)],
+        otherField: ((AnyObject, String) -> LuaValue)?
+    ) {
         self.name = name
+        self.otherField = otherField
         self.members = members.map(\.member)
         indexByName = Dictionary(uniqueKeysWithValues: members.enumerated().map { ($1.name, $0) })
         var capacity = 8
@@ -155,9 +161,16 @@ extension StateCore {
             }
         }
         lua_setfield(L, -2, "__members")
-        let registered = RegisteredObjectType(name: type.name, members: members)
+        let registered = RegisteredObjectType(name: type.name, members: members, otherField: type.otherFieldValue)
         pushHostFunction(HostFunction(name: "__index") { stack in try Self.index(&stack, in: registered) })
         lua_setfield(L, -2, "__index")
+        let typeName = type.name
+        pushHostFunction(
+            HostFunction(name: "__newindex") { stack in
+                let key = lua_type(stack.core.L, 2) == LUA_TSTRING ? try stack.string(at: 2) : "(\(stack.typeName(at: 2)))"
+                throw ReadOnlyObjectError(type: typeName, field: key)
+            })
+        lua_setfield(L, -2, "__newindex")
         // The lent variant: every field but `__gc`.
         lua_createtable(L, 0, 5)
         lua_pushnil(L)
@@ -174,6 +187,14 @@ extension StateCore {
         objectMetatables[type.tag] = luaL_ref(L, orbit_registryindex())
     }
 
+    /// The object of the userdata at 1 in `__index`, which is only ever called with one of `type`'s userdata there.
+    private static func object(in L: OpaquePointer, of type: RegisteredObjectType) throws -> AnyObject {
+        guard let object = lua_touserdata(L, 1)?.load(as: UserdataLayout.self).object else {
+            throw ObjectGoneError(type: type.name)
+        }
+        return Unmanaged<AnyObject>.fromOpaque(object).takeUnretainedValue()
+    }
+
     /// `__index` of host objects: only ever called with one of this type's userdata at 1 (the metatable is locked).
     private static func index(_ stack: inout LuaStack, in type: RegisteredObjectType) throws {
         let core = stack.core
@@ -183,19 +204,25 @@ extension StateCore {
             let member = type.member(key: key, length: length)
         else {
             let key = lua_type(L, 2) == LUA_TSTRING ? try stack.string(at: 2) : "(\(stack.typeName(at: 2)))"
-            throw ObjectFieldError(type: type.name, field: key)
+            guard let otherField = type.otherField else { throw ObjectFieldError(type: type.name, field: key) }
+            stack.push(otherField(try object(in: L, of: type), key))
+            return
         }
         switch member {
         case .field(let value):
-            guard let object = lua_touserdata(L, 1)?.load(as: UserdataLayout.self).object else {
-                throw ObjectGoneError(type: type.name)
-            }
-            stack.push(value(Unmanaged<AnyObject>.fromOpaque(object).takeUnretainedValue()))
+            stack.push(value(try object(in: L, of: type)))
         case .method(let reference):
             core.pushReference(reference)
             stack.pushedCount += 1
         }
     }
+}
+
+/// Assigning a field of a host object, which rules only read.
+struct ReadOnlyObjectError: Error, CustomStringConvertible {
+    var type: String
+    var field: String
+    var description: String { "attempt to modify read-only \(type) (field '\(field)')" }
 }
 
 /// Reading a lent object (see ``LuaObjectSlot``) after the call it was lent for returned.

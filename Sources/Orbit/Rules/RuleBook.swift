@@ -18,8 +18,11 @@ public final class RuleBook {
     public private(set) var files: [String] = []
     let customerType: LuaObjectType<CustomerView>
     let cartType: LuaObjectType<CartView>
+    let eventType: LuaObjectType<EventView>
     /// Lends the customer of the rule book's own calls to Lua (see ``withCustomerObject(for:rule:_:)``).
     private let customerSlot: LuaObjectSlot<CustomerView>
+    /// Lends the event of the rule book's own calls to Lua (see ``withEventObject(for:_:)``).
+    private let eventSlot: LuaObjectSlot<EventView>
     /// Offers, coupons, the referral programme and paying with points.
     let checkout = CheckoutRules()
     /// The evaluation in progress, which effect functions record into.
@@ -48,9 +51,12 @@ public final class RuleBook {
         let lua = try LuaState(limits: limits, logger: logger)
         customerType = CustomerView.luaType()
         cartType = CartView.luaType()
+        eventType = EventView.luaType()
         lua.register(customerType)
         lua.register(cartType)
+        lua.register(eventType)
         customerSlot = lua.objectSlot(for: customerType)
+        eventSlot = lua.objectSlot(for: eventType)
         self.lua = lua
         try installLanguage()
         for (name, source) in sources {
@@ -163,35 +169,6 @@ public final class RuleBook {
 
     // MARK: Evaluation
 
-    /// Lua's view of an event, a read-only table: its fields, and every extra field of its data at the top level
-    /// (the event's own fields win over data fields of the same name).
-    func eventTable(of event: Event) throws(LuaError) -> LuaReference {
-        try lua.readOnlyTable(name: "event", capacity: event.data.count + 8) { fields in
-            for (key, value) in event.data { fields.set(key, value.luaValue) }
-            fields.set("id", .string(event.id))
-            fields.set("type", .string(event.type))
-            fields.set("customer", .string(event.customerID))
-            fields.set("at", .string(event.at.description))
-            if let total = event.total {
-                fields.set("total", .integer(total.minorUnits))
-                fields.set("currency", .string(total.currency.code))
-            }
-            if let order = event.orderID { fields.set("order", .string(order)) }
-            if !event.items.isEmpty {
-                fields.set(
-                    "items",
-                    .array(
-                        event.items.map { item in
-                            var line: [LuaValue: LuaValue] = [
-                                "sku": .string(item.sku), "qty": .integer(item.quantity), "price": .integer(item.price),
-                            ]
-                            if let category = item.category { line["category"] = .string(category) }
-                            return .map(line)
-                        }))
-            }
-        }
-    }
-
     /// The effects the earning rules and the handlers of `event` propose for `customer`. Changes nothing.
     func effects(of event: Event, for customer: Customer, at now: Instant) throws(RuleError) -> [ProposedEffect] {
         // Nothing for Lua to see when no rule handles this type (a table and a userdata per event otherwise).
@@ -199,15 +176,31 @@ public final class RuleBook {
             || handlers.contains(where: { $0.eventType == event.type })
         else { return [] }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        // Built once, shared by every rule this event reaches (rules only read it).
-        let eventValue: LuaReference
-        do {
-            eventValue = try eventTable(of: event)
-        } catch {
-            throw RuleError(rule: nil, underlying: error)
+        // One userdata for the event and one for the customer, shared by every rule this event reaches.
+        return try withEventObject(for: EventView(event)) { (eventValue) throws(RuleError) in
+            try withCustomerObject(for: view) { (customerValue) throws(RuleError) in
+                try effects(
+                    of: event, eventValue: eventValue, customerValue: customerValue, customerID: customer.id, at: now)
+            }
         }
-        return try withCustomerObject(for: view) { (customerValue) throws(RuleError) in
-            try effects(of: event, eventValue: eventValue, customerValue: customerValue, customerID: customer.id, at: now)
+    }
+
+    /// Runs `body` with the userdata rules see as `e` for `view`: lent through the rule book's slot, or a userdata of
+    /// the view's own when the slot is in use further up.
+    private func withEventObject<T>(for view: EventView, _ body: (LuaReference) throws(RuleError) -> T)
+        throws(RuleError) -> T
+    {
+        do {
+            guard !eventSlot.isLent else {
+                let object = try lua.reference(to: view, as: eventType)
+                defer { withExtendedLifetime(object) {} }
+                return try body(object)
+            }
+            return try eventSlot.lend(view) { object in try body(object) }
+        } catch let error as RuleError {
+            throw error
+        } catch {
+            throw RuleError(rule: nil, underlying: error as? LuaError ?? LuaError(kind: .runtime, message: "\(error)"))
         }
     }
 

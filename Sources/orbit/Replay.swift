@@ -57,13 +57,14 @@ struct Replay: AsyncParsableCommand {
         var progress = Progress(enabled: !json)
         let started = ContinuousClock.now
 
-        // Without --strict, the store writes each batch while the rules run the next (see Engine.ingestOverlapped).
-        var writing: (pending: Engine.PendingIngest, batch: [(line: Int, event: Event)], file: String)?
-        /// Waits for the batch being written and counts its outcomes.
-        func settle() async throws {
-            guard let (pending, batch, file) = writing else { return }
-            writing = nil
-            _ = count(try await pending.durable(), of: batch, file: file, into: &summary)
+        // Without --strict, the store writes batches while the rules run the next (see Engine.ingestOverlapped).
+        var writing: [(pending: Engine.PendingIngest, batch: [(line: Int, event: Event)], file: String)] = []
+        /// Waits for the batches being written, all or all but `keeping` of the latest, and counts their outcomes.
+        func settle(keeping: Int = 0) async throws {
+            while writing.count > keeping {
+                let (pending, batch, file) = writing.removeFirst()
+                _ = count(try await pending.durable(), of: batch, file: file, into: &summary)
+            }
         }
         /// Starts one batch; returns whether it must stop the replay (--strict and a rejected event).
         func run(_ batch: [(line: Int, event: Event)], file: String) async throws -> Bool {
@@ -75,9 +76,9 @@ struct Replay: AsyncParsableCommand {
             if strict {
                 return count(try await engine.ingest(events), of: batch, file: file, into: &summary)
             }
-            let pending = try await engine.ingestOverlapped(events)
-            try await settle()
-            writing = (pending, batch, file)
+            writing.append((try await engine.ingestOverlapped(events), batch, file))
+            // The engine waited for the batches before the ones it still writes: count their outcomes.
+            try await settle(keeping: Engine.maximumWritesInFlight)
             return false
         }
 

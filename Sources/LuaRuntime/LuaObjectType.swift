@@ -30,6 +30,12 @@ public final class LuaObjectType<Object: AnyObject> {
         members[name] = .field { value(unsafeDowncast($0, to: Object.self)) }
     }
 
+    /// Adds a read-only field that pushes its value itself (one value), for values better not rebuilt on every read:
+    /// a table the host made once and shares, for instance.
+    public func field(_ name: String, pushing push: @escaping (Object, inout LuaStack) throws -> Void) {
+        members[name] = .pushedField { object, stack in try push(unsafeDowncast(object, to: Object.self), &stack) }
+    }
+
     /// Makes every name that is not a field or a method a field read by `value`, which returns `.nil` for a field the
     /// object does not have: for objects whose fields are data (an event's extra fields), where a missing field is an
     /// answer, not a typo.
@@ -64,6 +70,12 @@ public final class LuaObjectType<Object: AnyObject> {
                     observer(memberName, nil, result)
                     return result
                 }
+            case .pushedField(let push):
+                copy.members[memberName] = .pushedField { object, stack in
+                    let argumentCount = stack.count
+                    try push(object, &stack)
+                    observer(memberName, nil, stack.observedValue(at: argumentCount + 1))
+                }
             case .method(let body):
                 copy.members[memberName] = .method { object, stack in
                     let argumentCount = stack.count
@@ -87,6 +99,7 @@ public final class LuaObjectType<Object: AnyObject> {
 /// A field or a method of a host object type, erased to `AnyObject`.
 enum ObjectMember {
     case field((AnyObject) -> LuaValue)
+    case pushedField((AnyObject, inout LuaStack) throws -> Void)
     case method((AnyObject, inout LuaStack) throws -> Void)
 }
 

@@ -247,6 +247,37 @@ struct EngineTests {
         #expect(outcome.effects.map(\.kind) == ["send", "skipped"])
     }
 
+    @Test("c.tier and c.consent are read-only tables, the same for every read of the same tier or consents")
+    func sharedCustomerTables() async throws {
+        let fixture = try EngineFixture([
+            "rules/tiers.lua": #"""
+                tiers { { name = "silver" }, { name = "gold", min_points = 100, multiplier = 2 } }
+                earn "per-euro" { on = "purchase", points = function(e, c) return e.total // 100 end }
+                on "signup" (function(e, c)
+                  local consent = c.consent
+                  tag(("%s %s email=%s sms=%s push=%s"):format(c.tier.name, c.tier.multiplier, consent.email,
+                    consent.sms, consent.push))
+                  if rawequal(c.tier, c.tier) and rawequal(c.consent, consent) then tag("shared") end
+                  if not pcall(function() c.tier.multiplier = 10 end) then tag("read-only") end
+                end)
+                on "purchase" (function(e, c) tag(c.tier.name .. " x" .. c.tier.multiplier) end)
+                """#,
+        ])
+        for (customer, consent) in [("ann", ["email": JSONValue.bool(true)]), ("ben", ["sms": .bool(true), "email": .bool(false)])] {
+            let signup = Event(
+                id: "s-\(customer)", type: "signup", customerID: customer, at: at("2026-01-01T00:00:00Z"),
+                data: ["consent": .object(consent)])
+            _ = try await fixture.engine.ingest(signup)
+        }
+        _ = try await fixture.engine.ingest(purchase("p-1", "ann", "2026-01-02T00:00:00Z", cents: 20_000))
+        _ = try await fixture.engine.ingest(purchase("p-2", "ann", "2026-01-03T00:00:00Z", cents: 100))
+        let ann = try #require(try await fixture.engine.customer("ann")).tags
+        let ben = try #require(try await fixture.engine.customer("ben")).tags
+        // At sign-up the customer holds no tier yet: the tier is found after each event.
+        #expect(ann == ["nil 1 email=true sms=false push=false", "shared", "read-only", "silver x1.0", "gold x2.0"])
+        #expect(ben == ["nil 1 email=false sms=true push=false", "shared", "read-only"])
+    }
+
     @Test("rules may emit events, handled in the same transaction, to a bounded depth")
     func emittedEvents() async throws {
         let fixture = try EngineFixture([

@@ -14,6 +14,7 @@ final class RegisteredObjectType {
     /// A member as this state holds it: a field getter, or the registry reference of the method's function.
     enum Member {
         case field((AnyObject) -> LuaValue)
+        case pushedField((AnyObject, inout LuaStack) throws -> Void)
         case method(reference: Int32)
     }
 
@@ -140,6 +141,8 @@ extension StateCore {
             switch member {
             case .field(let value):
                 members.append((memberName, address, .field(value)))
+            case .pushedField(let push):
+                members.append((memberName, address, .pushedField(push)))
             case .method(let body):
                 let tag = type.tag
                 let typeName = type.name
@@ -211,6 +214,8 @@ extension StateCore {
         switch member {
         case .field(let value):
             stack.push(value(try object(in: L, of: type)))
+        case .pushedField(let push):
+            try push(try object(in: L, of: type), &stack)
         case .method(let reference):
             core.pushReference(reference)
             stack.pushedCount += 1

@@ -29,9 +29,7 @@ extension Engine {
         try await serial.withLock {
             if inFlight.contains(where: \.hasFailed) { try await settleInFlightWrites() }
             try await loadSerially(settlingWrites: false)
-            var writing = Set<String>()
-            for write in inFlight { writing.formUnion(write.eventIDs) }
-            var (batch, outcomes) = try await evaluate(events, writing: writing)
+            var (batch, outcomes) = try await evaluate(events, writing: inFlight.map(\.eventIDs))
             // The rules ran while earlier batches were written; wait until there is room for this one.
             while inFlight.count >= Self.maximumWritesInFlight { try await settleOldestWrite() }
             guard !batch.commits.isEmpty else { return PendingIngest(outcomes: outcomes, write: Task {}) }

@@ -103,8 +103,8 @@ public actor Engine {
     }
 
     /// Runs `events` through the rules over the engine's state, lapses that come due first; changes nothing.
-    /// `writing` holds the ids of events whose write is under way (the store cannot report them yet).
-    func evaluate(_ events: [Event], writing: Set<String>) async throws -> (Batch, [IngestOutcome]) {
+    /// `writing` holds the ids of events whose write is under way (the store cannot report them yet), by batch.
+    func evaluate(_ events: [Event], writing: [Set<String>]) async throws -> (Batch, [IngestOutcome]) {
         let alreadyApplied = try await store.appliedEventIDs(among: events.map(\.id))
         var batch = Batch()
         // Room for a lapse per event besides the events (a replay runs about as many), so that commits, which are
@@ -114,7 +114,9 @@ public actor Engine {
         var outcomes: [IngestOutcome] = []
         outcomes.reserveCapacity(events.count)
         for event in events {
-            guard !alreadyApplied.contains(event.id), !writing.contains(event.id), seen.insert(event.id).inserted else {
+            guard !alreadyApplied.contains(event.id), !writing.contains(where: { $0.contains(event.id) }),
+                seen.insert(event.id).inserted
+            else {
                 outcomes.append(IngestOutcome(eventID: event.id, status: .duplicate, effects: []))
                 continue
             }

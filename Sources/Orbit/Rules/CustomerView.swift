@@ -43,15 +43,10 @@ final class CustomerView {
         type.field("days_since_last_order") { view in
             view.customer.daysSinceLastOrder(at: view.now).map { .integer(Int64($0)) } ?? .nil
         }
-        type.field("tier") { view in
-            guard let tier = view.tier else { return .map(["name": .nil, "multiplier": 1]) }
-            return .map(["name": .string(tier.name), "multiplier": .number(tier.multiplier)])
-        }
+        type.field("tier", pushing: { view, stack in stack.push(try view.book.sharedTables.tier(view.tier)) })
         type.field("tags") { .array($0.customer.tags.sorted().map(LuaValue.string)) }
         type.field("attributes") { .map(Dictionary(uniqueKeysWithValues: $0.customer.attributes.map { (.string($0.key), $0.value.luaValue) })) }
-        type.field("consent") { view in
-            .map(Dictionary(uniqueKeysWithValues: Channel.allCases.map { (.string($0.rawValue), .bool(view.customer.consent[$0] ?? false)) }))
-        }
+        type.field("consent", pushing: { view, stack in stack.push(try view.book.sharedTables.consent(view.customer.consent)) })
         type.field("referral_code") { view in view.customer.referralCode.map(LuaValue.string) ?? .nil }
         type.field("referrer") { view in view.customer.referrer.map(LuaValue.string) ?? .nil }
         addPredictionFields(to: type)

@@ -23,6 +23,8 @@ public final class RuleBook {
     private let customerSlot: LuaObjectSlot<CustomerView>
     /// Lends the event of the rule book's own calls to Lua (see ``withEventObject(for:_:)``).
     private let eventSlot: LuaObjectSlot<EventView>
+    /// `c.tier` and `c.consent`, made once per form.
+    let sharedTables: SharedTables
     /// Offers, coupons, the referral programme and paying with points.
     let checkout = CheckoutRules()
     /// The evaluation in progress, which effect functions record into.
@@ -57,6 +59,7 @@ public final class RuleBook {
         lua.register(eventType)
         customerSlot = lua.objectSlot(for: customerType)
         eventSlot = lua.objectSlot(for: eventType)
+        sharedTables = SharedTables(lua: lua)
         self.lua = lua
         try installLanguage()
         for (name, source) in sources {

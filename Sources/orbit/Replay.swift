@@ -58,25 +58,25 @@ struct Replay: AsyncParsableCommand {
         let started = ContinuousClock.now
 
         // Without --strict, the store writes batches while the rules run the next (see Engine.ingestOverlapped).
-        var writing: [(pending: Engine.PendingIngest, batch: [(line: Int, event: Event)], file: String)] = []
+        var writing: [(pending: Engine.PendingIngest, lines: [Int], file: String)] = []
         /// Waits for the batches being written, all or all but `keeping` of the latest, and counts their outcomes.
         func settle(keeping: Int = 0) async throws {
             while writing.count > keeping {
-                let (pending, batch, file) = writing.removeFirst()
-                _ = count(try await pending.durable(), of: batch, file: file, into: &summary)
+                let (pending, lines, file) = writing.removeFirst()
+                _ = count(try await pending.durable(), lines: lines, file: file, into: &summary)
             }
         }
-        /// Starts one batch; returns whether it must stop the replay (--strict and a rejected event).
-        func run(_ batch: [(line: Int, event: Event)], file: String) async throws -> Bool {
+        /// Starts one batch, the events read from `lines` of `file`; returns whether it must stop the replay (--strict
+        /// and a rejected event).
+        func run(_ events: [Event], lines: [Int], file: String) async throws -> Bool {
             // The latest instant of the batch, not its last event's: files ordered by customer go back in time
             // between customers, and the replay ends at the latest instant it saw, whatever the batch size.
-            guard let latest = batch.lazy.map(\.event.at).max() else { return false }
+            guard let latest = events.lazy.map(\.at).max() else { return false }
             clock.advance(to: latest)
-            let events = batch.map(\.event)
             if strict {
-                return count(try await engine.ingest(events), of: batch, file: file, into: &summary)
+                return count(try await engine.ingest(events), lines: lines, file: file, into: &summary)
             }
-            writing.append((try await engine.ingestOverlapped(events), batch, file))
+            writing.append((try await engine.ingestOverlapped(events), lines, file))
             // The engine waited for the batches before the ones it still writes: count their outcomes.
             try await settle(keeping: Engine.maximumWritesInFlight)
             return false
@@ -87,13 +87,16 @@ struct Replay: AsyncParsableCommand {
             let reader = try EventReader(path: file, format: format)
             var chunks = ChunkedEventReader(reader, eventsPerChunk: batchSize)
             while let chunk = await chunks.next() {
-                var batch: [(line: Int, event: Event)] = []
-                batch.reserveCapacity(chunk.count)
+                var events: [Event] = []
+                var lines: [Int] = []
+                events.reserveCapacity(chunk.count)
+                lines.reserveCapacity(chunk.count)
                 for (line, result) in chunk {
                     summary.read += 1
                     switch result {
                     case .success(let event):
-                        batch.append((line, event))
+                        events.append(event)
+                        lines.append(line)
                     case .failure(let error):
                         summary.reject(file: file, line: line, reason: error.message)
                         if strict {
@@ -101,7 +104,7 @@ struct Replay: AsyncParsableCommand {
                         }
                     }
                 }
-                if try await run(batch, file: file) {
+                if try await run(events, lines: lines, file: file) {
                     return try await finish(summary, engine: engine, store: store, started: started, failed: true)
                 }
                 progress.report(summary.read, elapsed: started.duration(to: .now))
@@ -117,15 +120,15 @@ struct Replay: AsyncParsableCommand {
 
     /// Counts the outcomes of one batch; returns whether any event of it was rejected.
     private func count(
-        _ outcomes: [IngestOutcome], of batch: [(line: Int, event: Event)], file: String, into summary: inout ReplaySummary
+        _ outcomes: [IngestOutcome], lines: [Int], file: String, into summary: inout ReplaySummary
     ) -> Bool {
         var rejected = false
-        for (item, outcome) in zip(batch, outcomes) {
+        for (line, outcome) in zip(lines, outcomes) {
             switch outcome.status {
             case .applied: summary.applied += 1
             case .duplicate: summary.duplicates += 1
             case .rejected(let reason):
-                summary.reject(file: file, line: item.line, reason: reason)
+                summary.reject(file: file, line: line, reason: reason)
                 rejected = true
             }
         }

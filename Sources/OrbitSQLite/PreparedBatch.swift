@@ -170,14 +170,16 @@ struct PreparedBatch: Sendable {
         _ commit: UnsafePointer<EventCommit>, item: Item, with statements: Statements, in db: Database
     ) throws {
         let key = item.customerKey
-        statements.insertEvent.bind(item.eventKey)
-        statements.insertEvent.bind(commit.pointee.eventType)
-        statements.insertEvent.bind(key)
-        statements.insertEvent.bind(commit.pointee.at.millisecondsSinceEpoch)
-        do {
-            try statements.insertEvent.execute()
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw StoreError("event '\(commit.pointee.eventID)' was already applied")
+        if commit.pointee.recordsEventID {
+            statements.insertEvent.bind(item.eventKey)
+            statements.insertEvent.bind(commit.pointee.eventType)
+            statements.insertEvent.bind(key)
+            statements.insertEvent.bind(commit.pointee.at.millisecondsSinceEpoch)
+            do {
+                try statements.insertEvent.execute()
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                throw StoreError("event '\(commit.pointee.eventID)' was already applied")
+            }
         }
         if let json = item.customerJSON {
             statements.upsertCustomer.bind(key)

@@ -52,7 +52,7 @@ extension Engine {
                 outlet.publish(notifications)
             }
             var eventIDs = Set<String>(minimumCapacity: commits.count)
-            for index in commits.indices { eventIDs.insert(commits[index].eventID) }
+            for index in commits.indices where commits[index].recordsEventID { eventIDs.insert(commits[index].eventID) }
             inFlight.append(InFlightWrite(task: write, eventIDs: eventIDs, countsBefore: counts, failure: failure))
             absorb(batch)
             return PendingIngest(outcomes: outcomes, write: write)

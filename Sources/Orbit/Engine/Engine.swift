@@ -344,6 +344,7 @@ public actor Engine {
             var context = ApplyContext(
                 eventID: "lapse:\(id):\(due.millisecondsSinceEpoch)", eventType: "lapse", at: due,
                 publishes: outlet.isOpen)
+            context.recordsEventID = false  // see EventCommit.recordsEventID
             expirePoints(of: &customer, through: due, context: &context)
             payReferralRewards(of: &customer, through: due, context: &context)
             for handler in rules.inactiveHandlers {
@@ -407,6 +408,8 @@ public actor Engine {
     /// What one commit accumulates while its effects apply.
     struct ApplyContext {
         var eventID: String
+        /// See ``EventCommit/recordsEventID``.
+        var recordsEventID = true
         var eventType: String
         var at: Instant
         var ledger: [PointsEntry] = []
@@ -560,7 +563,8 @@ public actor Engine {
                 eventID: context.eventID, eventType: context.eventType, customerID: customer.id, at: context.at,
                 customer: customer, ledger: context.ledger, messages: context.messages, segments: changedSegments,
                 previousSegments: changedSegments == nil ? nil : previous, tierChange: tierChange,
-                appliedEffects: context.applied, coupons: context.coupons, surveyResponse: context.surveyResponse),
+                appliedEffects: context.applied, coupons: context.coupons, surveyResponse: context.surveyResponse,
+                recordsEventID: context.recordsEventID),
             segments: segments, notifications: context.notifications)
     }
 }

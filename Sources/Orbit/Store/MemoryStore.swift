@@ -31,7 +31,7 @@ public actor MemoryStore: Store {
         var usage = counters
         for index in commits.indices {
             let eventID = commits[index].eventID
-            if appliedEvents.contains(eventID) || !seen.insert(eventID).inserted {
+            if commits[index].recordsEventID, appliedEvents.contains(eventID) || !seen.insert(eventID).inserted {
                 throw StoreError("event '\(eventID)' was already applied")
             }
             let customerID = commits[index].customerID
@@ -59,7 +59,7 @@ public actor MemoryStore: Store {
         if let order = commit.order { orders[order.orderID] = order }
         if let refund = commit.refund { refunds[refund.refundID] = refund }
         for coupon in commit.coupons { issuedCoupons[coupon.code] = coupon }
-        appliedEvents.insert(commit.eventID)
+        if commit.recordsEventID { appliedEvents.insert(commit.eventID) }
         customers[commit.customerID] = commit.customer
         ledgers[commit.customerID, default: []].append(contentsOf: commit.ledger)
         outbox[commit.customerID, default: []].append(contentsOf: commit.messages)

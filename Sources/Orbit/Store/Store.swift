@@ -1,7 +1,13 @@
 /// Everything one event (or one expiry or inactivity lapse) changed, applied atomically: all of it or none.
 public struct EventCommit: Hashable, Sendable {
-    /// The id under which this unit is remembered for idempotency (the event id, or a derived id for lapses).
+    /// The event's id, or an id the engine derived (for a lapse: the customer and the instant).
     public var eventID: String
+    /// Whether the store remembers ``eventID`` as applied: the idempotency guard of events received from outside,
+    /// which a store applies at most once. False for lapses, which the engine derives from the customer and never
+    /// receives: their guard is the customer's own state (the expiry done, the `inactive` handler fired), and between
+    /// engines sharing a store ``expectedVersion``. (Half the commits of a replay are lapses; their id rows were a
+    /// sixth of everything it wrote.)
+    public var recordsEventID = true
     public var eventType: String
     public var customerID: String
     public var at: Instant
@@ -36,9 +42,10 @@ public struct EventCommit: Hashable, Sendable {
         eventID: String, eventType: String, customerID: String, at: Instant, customer: Customer,
         ledger: [PointsEntry] = [], messages: [OutboxMessage] = [], segments: Set<String>? = nil,
         previousSegments: Set<String>? = nil, tierChange: TierChange? = nil, appliedEffects: [AppliedEffect] = [], coupons: [Coupon] = [],
-        surveyResponse: SurveyResponse? = nil
+        surveyResponse: SurveyResponse? = nil, recordsEventID: Bool = true
     ) {
         self.eventID = eventID
+        self.recordsEventID = recordsEventID
         self.eventType = eventType
         self.customerID = customerID
         self.at = at
@@ -77,7 +84,8 @@ public protocol Store: Sendable {
     /// Which of `ids` were applied before.
     func appliedEventIDs(among ids: [String]) async throws -> Set<String>
     /// Applies the commits in one transaction: all or none. A commit whose event id was applied before is an error
-    /// (the engine filters duplicates first; the store's uniqueness is the last line of defence).
+    /// (the engine filters duplicates first; the store's uniqueness is the last line of defence). Event ids of
+    /// commits that do not record theirs (``EventCommit/recordsEventID``) are neither checked nor remembered.
     func apply(_ commits: [EventCommit]) async throws
     /// The ledger of a customer, in order.
     func ledger(customerID: String) async throws -> [PointsEntry]

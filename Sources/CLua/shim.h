@@ -143,6 +143,14 @@ static inline void orbit_readonly_target(lua_State *L, int proxy) {
     lua_remove(L, -2);
 }
 
+/* Whether the value at `index` is a read-only view made by orbit_make_readonly. */
+static inline int orbit_is_readonly(lua_State *L, int index) {
+    if (!lua_getmetatable(L, index)) return 0;
+    int readonly = lua_getfield(L, -1, "__readonly") == LUA_TSTRING;
+    lua_pop(L, 2);
+    return readonly;
+}
+
 static inline int orbit_readonly_newindex(lua_State *L) {
     lua_getmetatable(L, 1);
     lua_getfield(L, -1, "__readonly");

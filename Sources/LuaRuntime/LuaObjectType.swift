@@ -16,8 +16,8 @@ public final class LuaObjectType<Object: AnyObject> {
     /// The name Lua error messages use for values of this type.
     public let name: String
     private(set) var members: [String: ObjectMember] = [:]
-    /// Reads the fields that are not members, when the type has open fields (see ``otherFields(_:)``).
-    private(set) var otherFieldValue: ((AnyObject, String) -> LuaValue)?
+    /// Pushes the fields that are not members, when the type has open fields (see ``otherFields(_:)``).
+    private(set) var otherField: ((AnyObject, String, inout LuaStack) throws -> Void)?
 
     /// Creates an empty description; add fields and methods before registering it.
     public init(name: String) {
@@ -36,11 +36,11 @@ public final class LuaObjectType<Object: AnyObject> {
         members[name] = .pushedField { object, stack in try push(unsafeDowncast(object, to: Object.self), &stack) }
     }
 
-    /// Makes every name that is not a field or a method a field read by `value`, which returns `.nil` for a field the
-    /// object does not have: for objects whose fields are data (an event's extra fields), where a missing field is an
-    /// answer, not a typo.
-    public func otherFields(_ value: @escaping (Object, String) -> LuaValue) {
-        otherFieldValue = { value(unsafeDowncast($0, to: Object.self), $1) }
+    /// Makes every name that is not a field or a method a field that `push` pushes (one value; nil for a field the
+    /// object does not have): for objects whose fields are data (an event's extra fields), where a missing field is
+    /// an answer, not a typo. A key that is not a string reads as nil.
+    public func otherFields(_ push: @escaping (Object, String, inout LuaStack) throws -> Void) {
+        otherField = { object, name, stack in try push(unsafeDowncast(object, to: Object.self), name, &stack) }
     }
 
     /// Adds a method, called from Lua as `object:name(...)`. Arguments start at position 1 after `self`.
@@ -55,11 +55,11 @@ public final class LuaObjectType<Object: AnyObject> {
         by observer: @escaping (_ member: String, _ arguments: [LuaValue]?, _ result: LuaValue) -> Void
     ) -> LuaObjectType<Object> {
         let copy = LuaObjectType(name: name)
-        if let other = otherFieldValue {
-            copy.otherFieldValue = { object, field in
-                let result = other(object, field)
-                observer(field, nil, result)
-                return result
+        if let other = otherField {
+            copy.otherField = { object, field, stack in
+                let argumentCount = stack.count
+                try other(object, field, &stack)
+                observer(field, nil, stack.observedValue(at: argumentCount + 1))
             }
         }
         for (memberName, member) in members {
@@ -107,11 +107,17 @@ enum ObjectMember {
 extension LuaObjectType: Sendable {}
 
 extension LuaStack {
-    /// The value at `position`, pushed results included, for an observer: what cannot cross is its type name.
+    /// The value at `position`, pushed results included, for an observer: a read-only view as the table it shows,
+    /// and what cannot cross as its type name.
     fileprivate func observedValue(at position: Int) -> LuaValue {
         let index = base + Int32(clamping: position)
         guard index <= lua_gettop(L) else { return .nil }
         var reader = ValueReader(core: core)
+        if lua_type(L, index) == LUA_TTABLE, lua_checkstack(L, 2) != 0, orbit_is_readonly(L, index) != 0 {
+            orbit_readonly_target(L, index)
+            defer { orbit_pop(L, 1) }
+            return (try? reader.read(at: lua_gettop(L))) ?? .string("table")
+        }
         return (try? reader.read(at: index)) ?? .string(String(cString: orbit_typename(L, index)))
     }
 }

@@ -13,7 +13,8 @@ public import Orbit
 ///
 /// **Idempotency.** The primary key of `applied_events(event_id)` is the guard: inserting an event id that was
 /// applied before, or that occurs twice in the batch, violates it; the store reports a ``StoreError`` and the
-/// transaction rolls back. There is no read-then-write check that a concurrent writer could race.
+/// transaction rolls back. There is no read-then-write check that a concurrent writer could race. Lapses are not
+/// written there (``EventCommit/recordsEventID``): the customer's state and version guard them.
 ///
 /// **Why GRDB and not sqlite-nio.** Orbit's store work is short synchronous bursts of many small statements inside
 /// one transaction (a 1,000-commit replay batch is ~5,000 inserts). GRDB gives exactly that: a synchronous,

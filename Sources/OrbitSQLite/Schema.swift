@@ -10,7 +10,8 @@ import GRDB
 /// - Append-only tables (`ledger`, `outbox`, `tier_changes`) have an INTEGER `seq` primary key
 ///   (the rowid): it gives insertion order, which is the order the protocol returns, and appending to a rowid table
 ///   is the cheapest insert SQLite has. Ledger and outbox ids are stored, not constrained unique: ``MemoryStore``
-///   does not enforce that either, and event-id uniqueness (`applied_events`) already makes them unique.
+///   does not enforce that either. Their ids derive from the id of the event or lapse that made them, which is
+///   applied once: an event by `applied_events`, a lapse by the customer's state and the customer-version check.
 /// - No foreign keys: every row of a commit is written in the same transaction as its customer, and a check per
 ///   insert would cost replay throughput for nothing.
 enum Schema {

@@ -146,18 +146,38 @@ struct HostFunctionTests {
         let lua = try makeState()
         let shopperType = LuaObjectType<Shopper>(name: "event")
         shopperType.field("id") { .string($0.id) }
-        shopperType.otherFields { shopper, name in name == "order_total" ? .integer(shopper.orders.reduce(0, +)) : .nil }
+        shopperType.otherFields { shopper, name, stack in
+            stack.push(name == "order_total" ? .integer(shopper.orders.reduce(0, +)) : .nil)
+        }
         lua.register(shopperType)
-        let values = try lua.call(try loadFunction(lua, "function(e) return e.id, e.order_total, e.not_sent end")) {
+        let values = try lua.call(try loadFunction(lua, "function(e) return e.id, e.order_total, e.not_sent, e[1] end")) {
             $0.push(Shopper(id: "e-1", orders: [100, 250]), as: shopperType)
-        } results: { results in try (1...3).map { try results.value(at: $0) } }
-        #expect(values == ["e-1", 350, .nil])
+        } results: { results in try (1...4).map { try results.value(at: $0) } }
+        #expect(values == ["e-1", 350, .nil, .nil])
         let assignment = #expect(throws: LuaError.self) {
             try lua.call(try loadFunction(lua, "function(e) e.not_sent = 1 end")) {
                 $0.push(Shopper(id: "e-1", orders: []), as: shopperType)
             } results: { _ in () }
         }
         #expect(assignment?.message == "attempt to modify read-only event (field 'not_sent')")
+    }
+
+    @Test("an observed type reports what a pushed field showed, a read-only table as the table it shows")
+    func observedPushedField() throws {
+        final class Reads { var values: [String: LuaValue] = [:] }
+        let lua = try makeState()
+        let tier = try lua.reference(to: .map(["name": "gold", "multiplier": 2]), name: "tier")
+        let shopperType = LuaObjectType<Shopper>(name: "customer")
+        shopperType.field("tier", pushing: { _, stack in stack.push(tier) })
+        shopperType.otherFields { shopper, name, stack in stack.push(name == "id" ? .string(shopper.id) : .nil) }
+        let reads = Reads()
+        let observed = shopperType.observed { member, _, result in reads.values[member] = result }
+        lua.register(observed)
+        let name = try lua.call(try loadFunction(lua, "function(c) return c.tier.name .. c.id end")) {
+            $0.push(Shopper(id: "-1", orders: []), as: observed)
+        } results: { try $0.value(at: 1) }
+        #expect(name == "gold-1")
+        #expect(reads.values == ["tier": .map(["name": "gold", "multiplier": 2]), "id": "-1"])
     }
 
     @Test("a lent object is seen only during its lending; kept beyond it, reading it is a clear error")
@@ -173,10 +193,11 @@ struct HostFunctionTests {
             local kept
             return function(c) kept = c return c.id, c:spent() end,
                    function() return kept.id end,
-                   function() return kept:spent() end
+                   function() return kept:spent() end,
+                   function() kept.id = "x" end
             """, chunkName: "rules/kept.lua")
-        let (read, keptField, keptMethod) = try lua.call(chunk) { _ in } results: {
-            (try $0.function(at: 1), try $0.function(at: 2), try $0.function(at: 3))
+        let (read, keptField, keptMethod, keptAssignment) = try lua.call(chunk) { _ in } results: {
+            (try $0.function(at: 1), try $0.function(at: 2), try $0.function(at: 3), try $0.function(at: 4))
         }
         for shopper in [Shopper(id: "anna", orders: [100, 250]), Shopper(id: "ben", orders: [7])] {
             let values = try slot.lend(shopper) { c in
@@ -185,15 +206,15 @@ struct HostFunctionTests {
             #expect(values == [.string(shopper.id), .integer(shopper.orders.reduce(0, +))])
             #expect(!slot.isLent)
         }
-        // Read while another object is lent: an error, never that other object.
-        for function in [keptField, keptMethod] {
+        // Read (or assigned) while another object is lent: an error, never that other object.
+        for (function, line) in [(keptField, 3), (keptMethod, 4), (keptAssignment, 5)] {
             let error = #expect(throws: LuaError.self) {
                 try slot.lend(Shopper(id: "carla", orders: [1])) { _ in
                     try lua.call(function) { _ in } results: { _ in () }
                 }
             }
             #expect(error?.message == "this customer is no longer available: it was kept beyond the call it was passed to")
-            #expect(error?.line == (function === keptField ? 3 : 4))
+            #expect(error?.line == line)
         }
     }
 }

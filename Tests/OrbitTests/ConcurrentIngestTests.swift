@@ -139,9 +139,12 @@ struct ConcurrentIngestTests {
         _ = try await first.durable()
         store.refusals.store(1, ordering: .relaxed)
         let refused = try await engine.ingestOverlapped(Self.purchases(2...2))
+        // Only duplicates of the events being written: nothing to write, but durable only if that write is.
+        let repeated = try await engine.ingestOverlapped(Self.purchases(2...2))
         // The rules run ahead of the store by a batch: the next one waits behind the refused write, and fails with it.
         let after = try await engine.ingestOverlapped(Self.purchases(3...3))
         await #expect(throws: StoreError.self) { try await refused.durable() }
+        await #expect(throws: StoreError.self) { try await repeated.durable() }
         await #expect(throws: StoreError.self) { try await after.durable() }
         // Once the store has refused, ingesting more finds out before running any rules.
         await #expect(throws: StoreError.self) { try await engine.ingestOverlapped(Self.purchases(3...3)) }

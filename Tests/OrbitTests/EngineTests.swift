@@ -345,16 +345,23 @@ struct EventIsReadOnlyTests {
     func eventIsReadOnly() async throws {
         let fixture = try EngineFixture([
             "rules/a.lua": #"on "purchase" (function(e, c) e.total = 0 end)"#,
-            "rules/b.lua": #"on "purchase" (function(e, c) e.items[1].price = 0 end)"#,
+            "rules/b.lua": #"on "order" (function(e, c) e.items[1].price = 0 end)"#,
         ])
         var event = purchase("p", "c", "2026-01-01T00:00:00Z", cents: 100)
         event.items = [LineItem(sku: "A1", quantity: 1, price: 100)]
-        let outcome = try await fixture.engine.ingest(event)
-        guard case .rejected(let reason) = outcome.status else {
-            Issue.record("expected a rejection")
-            return
+        var order = event
+        order.id = "o"
+        order.type = "order"
+        for (event, expected) in [
+            (event, "rules/a.lua:1: in on purchase (rules/a.lua:1): attempt to modify read-only event (field 'total')"),
+            (order, "rules/b.lua:1: in on order (rules/b.lua:1): attempt to modify read-only table 'event.items.1' (field 'price')"),
+        ] {
+            guard case .rejected(let reason) = try await fixture.engine.ingest(event).status else {
+                Issue.record("expected a rejection")
+                return
+            }
+            #expect(reason == expected)
         }
-        #expect(reason == "rules/a.lua:1: in on purchase (rules/a.lua:1): attempt to modify read-only event (field 'total')")
     }
 
     @Test("rules read the event's own fields and the shop's extra fields; a field the shop did not send is nil")
@@ -367,6 +374,7 @@ struct EventIsReadOnlyTests {
                 end)
                 on "purchase" (function(e, c)
                   tag(e.currency .. " " .. e.total .. " " .. e.order .. " " .. #e.items .. " " .. e.items[1].sku)
+                  if rawequal(e.items, e.items) and rawequal(e.device, nil) then tag("one items table") end
                 end)
                 """#,
         ])
@@ -378,7 +386,7 @@ struct EventIsReadOnlyTests {
         order.items = [LineItem(sku: "A1", quantity: 1, price: 4999)]
         _ = try await fixture.engine.ingest(order)
         let tags = try #require(try await fixture.engine.customer("ann")).tags
-        #expect(tags == ["r-1 review ann 2026-03-01T10:00:00Z nil nil", "5 stars, ios", "EUR 4999 o-9 1 A1"])
+        #expect(tags == ["r-1 review ann 2026-03-01T10:00:00Z nil nil", "5 stars, ios", "EUR 4999 o-9 1 A1", "one items table"])
     }
 
     @Test("an event kept beyond the call it was passed to cannot be read in a later call")

@@ -19,8 +19,8 @@ final class RegisteredObjectType {
     }
 
     let name: String
-    /// Reads names that are not members, for types with open fields (see ``LuaObjectType/otherFields(_:)``).
-    let otherField: ((AnyObject, String) -> LuaValue)?
+    /// Pushes names that are not members, for types with open fields (see ``LuaObjectType/otherFields(_:)``).
+    let otherField: ((AnyObject, String, inout LuaStack) throws -> Void)?
     private let members: [Member]
     private let indexByName: [String: Int]
     /// Open addressing over interned-string addresses: slot → (address, member index); empty slots hold nil.
@@ -29,7 +29,7 @@ final class RegisteredObjectType {
 
     init(
         name: String, members: [(name: String, address: UnsafeRawPointer, member: Member)],
-        otherField: ((AnyObject, String) -> LuaValue)?
+        otherField: ((AnyObject, String, inout LuaStack) throws -> Void)?
     ) {
         self.name = name
         self.otherField = otherField
@@ -125,7 +125,7 @@ extension StateCore {
     func register<Object>(_ type: LuaObjectType<Object>) {
         guard objectMetatables[type.tag] == nil else { return }
         var members: [(name: String, address: UnsafeRawPointer, member: RegisteredObjectType.Member)] = []
-        lua_createtable(L, 0, 5)
+        lua_createtable(L, 0, 6)
         lua_pushstring(L, type.name)
         lua_setfield(L, -2, "__name")
         lua_pushboolean(L, 0)
@@ -164,12 +164,13 @@ extension StateCore {
             }
         }
         lua_setfield(L, -2, "__members")
-        let registered = RegisteredObjectType(name: type.name, members: members, otherField: type.otherFieldValue)
+        let registered = RegisteredObjectType(name: type.name, members: members, otherField: type.otherField)
         pushHostFunction(HostFunction(name: "__index") { stack in try Self.index(&stack, in: registered) })
         lua_setfield(L, -2, "__index")
         let typeName = type.name
         pushHostFunction(
             HostFunction(name: "__newindex") { stack in
+                _ = try Self.object(in: stack.core.L, of: registered)  // a lent object kept too long says so first
                 let key = lua_type(stack.core.L, 2) == LUA_TSTRING ? try stack.string(at: 2) : "(\(stack.typeName(at: 2)))"
                 throw ReadOnlyObjectError(type: typeName, field: key)
             })
@@ -206,9 +207,11 @@ extension StateCore {
         guard lua_type(L, 2) == LUA_TSTRING, let key = lua_tolstring(L, 2, &length),
             let member = type.member(key: key, length: length)
         else {
-            let key = lua_type(L, 2) == LUA_TSTRING ? try stack.string(at: 2) : "(\(stack.typeName(at: 2)))"
+            let isString = lua_type(L, 2) == LUA_TSTRING
+            let key = isString ? try stack.string(at: 2) : "(\(stack.typeName(at: 2)))"
             guard let otherField = type.otherField else { throw ObjectFieldError(type: type.name, field: key) }
-            stack.push(otherField(try object(in: L, of: type), key))
+            let object = try object(in: L, of: type)
+            if isString { try otherField(object, key, &stack) } else { stack.push(.nil) }
             return
         }
         switch member {

@@ -22,9 +22,9 @@ extension Engine {
     /// Writes happen in order, one at a time, and at most ``maximumWritesInFlight`` batches are written or waiting
     /// to be: the rules run ahead of the store by that many batches, which evens out batches that take the rules
     /// longer than the store or the other way round. Every other operation of the engine waits for the writes before
-    /// it starts. Meanwhile the engine's queries already see the batches. Unlike ``ingest(_:)-([Event])``, a batch the store refuses because another process
-    /// changed one of its customers is not retried: the error reaches the caller, who can ingest the same events
-    /// again (what was applied is recognised by event id).
+    /// it starts. Meanwhile the engine's queries already see the batches. Unlike ``ingest(_:)-([Event])``, a batch
+    /// the store refuses because another process changed one of its customers is not retried: the error reaches the
+    /// caller, who can ingest the same events again (what was applied is recognised by event id).
     public func ingestOverlapped(_ events: [Event]) async throws -> PendingIngest {
         try await serial.withLock {
             if inFlight.contains(where: \.hasFailed) { try await settleInFlightWrites() }
@@ -32,13 +32,17 @@ extension Engine {
             var (batch, outcomes) = try await evaluate(events, writing: inFlight.map(\.eventIDs))
             // The rules ran while earlier batches were written; wait until there is room for this one.
             while inFlight.count >= Self.maximumWritesInFlight { try await settleOldestWrite() }
-            guard !batch.commits.isEmpty else { return PendingIngest(outcomes: outcomes, write: Task {}) }
+            if inFlight.contains(where: \.hasFailed) { try await settleInFlightWrites() }
+            let previous = inFlight.last?.task
+            // Durable once the writes before it are: its duplicates may be events those writes carry.
+            guard !batch.commits.isEmpty else {
+                return PendingIngest(outcomes: outcomes, write: Task { try await previous?.value })
+            }
             stampVersions(of: &batch)
             let commits = batch.commits
             let notifications = batch.notifications
             let (store, outlet) = (self.store, self.outlet)
             let failure = WriteFailure()
-            let previous = inFlight.last?.task
             let write = Task {
                 do {
                     // In order: after the batch before, and not at all when that one failed.

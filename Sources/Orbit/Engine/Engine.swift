@@ -8,8 +8,8 @@ public import Logging
 ///   one store transaction, or nothing is.
 /// - Time comes from the events and from the injected clock: points expire and `inactive` handlers fire when the
 ///   engine's time passes their instant, in order, before the event that moved time past them.
-/// - Bulk history goes through ``ingestOverlapped(_:)``, which runs the rules of one batch while the store writes
-///   the one before.
+/// - Bulk history goes through ``ingestOverlapped(_:)``, which runs the rules of a batch while the store writes the
+///   batches before it (up to ``maximumWritesInFlight``).
 ///
 /// ```swift
 /// let engine = Engine(rules: try RuleBook(directory: "rules", logger: logger), store: MemoryStore(),

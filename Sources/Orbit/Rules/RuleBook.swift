@@ -71,6 +71,11 @@ public final class RuleBook {
             files.append(name)
         }
         try checkout.validate(segments: segmentNames, tiers: tierNames)
+        do {
+            try sharedTables.prepare(tiers: tiers)
+        } catch {
+            throw RuleError(underlying: error)
+        }
         checkout.finishLoading(purchasesRunRules: handlesEvents(of: "purchase"))
     }
 
@@ -174,13 +179,13 @@ public final class RuleBook {
 
     /// The effects the earning rules and the handlers of `event` propose for `customer`. Changes nothing.
     func effects(of event: Event, for customer: Customer, at now: Instant) throws(RuleError) -> [ProposedEffect] {
-        // Nothing for Lua to see when no rule handles this type (a table and a userdata per event otherwise).
+        // Nothing for Lua to see when no rule handles this type (two userdata per event otherwise).
         guard earnRules.contains(where: { $0.eventType == event.type })
             || handlers.contains(where: { $0.eventType == event.type })
         else { return [] }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
         // One userdata for the event and one for the customer, shared by every rule this event reaches.
-        return try withEventObject(for: EventView(event)) { (eventValue) throws(RuleError) in
+        return try withEventObject(for: EventView(event, lua: lua)) { (eventValue) throws(RuleError) in
             try withCustomerObject(for: view) { (customerValue) throws(RuleError) in
                 try effects(
                     of: event, eventValue: eventValue, customerValue: customerValue, customerID: customer.id, at: now)

@@ -2,7 +2,8 @@ import LuaRuntime
 
 /// Read-only tables that rules read often and that take few forms, made once per form and shared by every read:
 /// `c.tier` (one per tier) and `c.consent` (one per combination of consents). Reading them then costs a push, not a
-/// table built for every rule call.
+/// table built for every rule call. Every form is made when the rules have loaded (``prepare(tiers:)``), so that no
+/// rule call makes one.
 final class SharedTables {
     /// A form of a shared table.
     enum Form: Hashable {
@@ -16,6 +17,16 @@ final class SharedTables {
 
     init(lua: LuaState) {
         self.lua = lua
+    }
+
+    /// Makes every form: each of `tiers`, no tier, and each combination of consents.
+    func prepare(tiers: [TierDefinition]) throws(LuaError) {
+        for tier in [nil] + tiers.map(Optional.some) { _ = try self.tier(tier) }
+        for channels in 0..<(1 << Channel.allCases.count) {
+            let consent = Dictionary(
+                uniqueKeysWithValues: Channel.allCases.enumerated().map { ($1, channels & (1 << $0) != 0) })
+            _ = try self.consent(consent)
+        }
     }
 
     /// What rules see as `c.tier`: its name and points multiplier (none and 1 without a tier).

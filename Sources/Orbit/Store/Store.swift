@@ -130,6 +130,7 @@ public protocol Store: Sendable {
 /// Totals a replay summary and reports read.
 public struct StoreTotals: Hashable, Sendable, Codable, PointsTotals {
     public var customers: Int
+    /// Events applied, remembered by id (lapses are not: see ``EventCommit/recordsEventID``).
     public var events: Int
     public var pointsIssued: Int64
     public var pointsSpent: Int64

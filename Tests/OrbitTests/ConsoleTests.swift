@@ -123,6 +123,22 @@ struct ConsoleTests {
         #expect(await store.customer("ben")?.pointsBalance == 125)
     }
 
+    @Test(".explain shows the tier and consent tables a condition read, with their contents")
+    func explainSharedTables() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "orbit-console-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try #"""
+            tiers { { name = "silver" } }
+            segment "reachable" { when = function(c) return c.tier.name == "silver" and c.consent.email end }
+            """#.write(to: directory.appendingPathComponent("segments.lua"), atomically: true, encoding: .utf8)
+        let console = try await console(try await store(), rules: directory.path)
+        let explanation = await console.handle(".explain anna reachable").output
+        #expect(explanation.contains("\n  c.tier = {multiplier = 1.0, name = \"silver\"}\n"))
+        #expect(explanation.contains("\n  c.consent = {email = false, push = false, sms = false, whatsapp = false}\n"))
+    }
+
     @Test(".reload keeps the old rules when a file is broken")
     func reload() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(

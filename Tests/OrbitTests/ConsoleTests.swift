@@ -25,6 +25,13 @@ struct ConsoleTests {
         return store
     }
 
+    /// A new empty directory for rule files; the caller removes it.
+    private static func rulesDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orbit-console-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
     private func console(_ store: MemoryStore? = nil, rules: String? = ConsoleTests.loyalty) async throws -> RuleConsole
     {
         let store = if let store { store } else { try await self.store() }
@@ -125,9 +132,7 @@ struct ConsoleTests {
 
     @Test(".explain shows the tier and consent tables a condition read, with their contents")
     func explainSharedTables() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "orbit-console-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Self.rulesDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try #"""
             tiers { { name = "silver" } }
@@ -141,9 +146,7 @@ struct ConsoleTests {
 
     @Test(".reload keeps the old rules when a file is broken")
     func reload() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "orbit-console-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Self.rulesDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("segments.lua")
         try #"segment "big" { when = function(c) return c.order_count >= 2 end }"#.write(

@@ -100,12 +100,12 @@ struct Replay: AsyncParsableCommand {
                     case .failure(let error):
                         summary.reject(file: file, line: line, reason: error.message)
                         if strict {
-                            return try await finish(summary, engine: engine, store: store, started: started, failed: true)
+                            return try await finish(summary, engine: engine, started: started, failed: true)
                         }
                     }
                 }
                 if try await run(events, lines: lines, file: file) {
-                    return try await finish(summary, engine: engine, store: store, started: started, failed: true)
+                    return try await finish(summary, engine: engine, started: started, failed: true)
                 }
                 progress.report(summary.read, elapsed: started.duration(to: .now))
             }
@@ -115,7 +115,7 @@ struct Replay: AsyncParsableCommand {
         try await engine.advance(to: clock.now())
         summary.lapses = await engine.lapseCount
         summary.endTime = clock.now()
-        try await finish(summary, engine: engine, store: store, started: started, failed: false)
+        try await finish(summary, engine: engine, started: started, failed: false)
     }
 
     /// Counts the outcomes of one batch; returns whether any event of it was rejected.
@@ -136,7 +136,7 @@ struct Replay: AsyncParsableCommand {
     }
 
     private func finish(
-        _ partial: ReplaySummary, engine: Engine, store: any Store, started: ContinuousClock.Instant, failed: Bool
+        _ partial: ReplaySummary, engine: Engine, started: ContinuousClock.Instant, failed: Bool
     ) async throws {
         var summary = partial
         summary.elapsed = started.duration(to: .now)
@@ -145,7 +145,7 @@ struct Replay: AsyncParsableCommand {
         summary.pointsSpent = activity.pointsSpent
         summary.pointsExpired = activity.pointsExpired
         summary.messagesQueued = activity.messagesQueued
-        summary.tiers = try await store.totals().tierCounts
+        summary.tiers = try await engine.tierCounts()
         summary.effectsPerRule = await engine.effectCounts
         summary.segments = try await engine.segmentMembers(at: summary.endTime ?? Instant(millisecondsSinceEpoch: 0))
             .mapValues(\.count)

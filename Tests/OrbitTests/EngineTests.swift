@@ -276,6 +276,8 @@ struct EngineTests {
         // At sign-up the customer holds no tier yet: the tier is found after each event.
         #expect(ann == ["nil 1 email=true sms=false push=false", "shared", "read-only", "silver x1.0", "gold x2.0"])
         #expect(ben == ["nil 1 email=false sms=true push=false", "shared", "read-only"])
+        #expect(try await fixture.engine.tierCounts() == ["gold": 1, "silver": 1])
+        #expect(try await fixture.engine.tierCounts() == (await fixture.store.totals()).tierCounts)
     }
 
     @Test("rules may emit events, handled in the same transaction, to a bounded depth")

@@ -167,6 +167,15 @@ public actor Engine {
         return try await segmentMembers(at: instant ?? clock.now())[segment, default: []]
     }
 
+    /// How many customers hold each tier (`"none"`: no tier), as the engine knows them: what
+    /// ``StoreTotals/tierCounts`` says once the engine's writes are in, without a query over the store.
+    public func tierCounts() async throws -> [String: Int] {
+        try await loadIfNeeded()
+        var counts: [String: Int] = [:]
+        for customer in customers.values { counts[customer.tier ?? "none", default: 0] += 1 }
+        return counts
+    }
+
     /// Every segment's members at `instant`, evaluated on demand (segments that depend on time change without
     /// events).
     public func segmentMembers(at instant: Instant) async throws -> [String: [String]] {

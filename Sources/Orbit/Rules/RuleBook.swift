@@ -277,6 +277,7 @@ public final class RuleBook {
     /// tier (`c.tier` is none), segments see the tier just found.
     func standing(of customer: Customer, at now: Instant) throws(RuleError) -> Standing {
         guard !tiers.isEmpty || !segments.isEmpty else { return (nil, []) }
+        guard hasWhenFunctions else { return (declaredTier(of: customer, at: now), declaredSegments(of: customer, at: now)) }
         let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
         return try checkingConditions(of: view) { () throws(RuleError) in
             let tier = try tier(in: view)
@@ -286,20 +287,38 @@ public final class RuleBook {
         }
     }
 
+    /// Whether a tier or a segment has a `when` function (otherwise Orbit checks them all without Lua).
+    private var hasWhenFunctions: Bool {
+        tiers.contains { $0.condition != nil } || segments.contains { $0.predicate != nil }
+    }
+
+    /// The tier of `customer` when no tier has a `when` function: checked on the customer itself, without a view for
+    /// Lua.
+    private func declaredTier(of customer: Customer, at now: Instant) -> TierDefinition? {
+        tiers.indices.reversed().first { tiers[$0].declaredConditionsHold(for: customer, at: now) }.map { tiers[$0] }
+    }
+
+    /// The segments of `customer` when no segment has a `when` function: checked on the customer itself, without a
+    /// view for Lua (no segment can then depend on another: only `when` reads `c:in_segment`).
+    private func declaredSegments(of customer: Customer, at now: Instant) -> Set<String> {
+        var members = Set<String>()
+        for index in segments.indices where segments[index].conditions.hold(for: customer, at: now) {
+            members.insert(segments[index].name)
+        }
+        return members
+    }
+
     /// Runs `body`, which checks tier and segment conditions over `view`, with one userdata shared by every `when`
     /// function it calls (and `c:in_segment`); with none when no tier or segment has a `when` function.
     private func checkingConditions<T>(of view: CustomerView, _ body: () throws(RuleError) -> T) throws(RuleError) -> T {
-        guard tiers.contains(where: { $0.condition != nil }) || segments.contains(where: { $0.predicate != nil }) else {
-            return try body()
-        }
+        guard hasWhenFunctions else { return try body() }
         return try withCustomerObject(for: view) { (_) throws(RuleError) in try body() }
     }
 
     /// The highest tier whose conditions the customer of `view` meets (tiers are listed lowest first).
     private func tier(in view: CustomerView) throws(RuleError) -> TierDefinition? {
         for tier in tiers.reversed() {
-            if let minimum = tier.minimumPoints, view.customer.pointsEarned < minimum { continue }
-            if !tier.conditions.hold(for: view.customer, at: view.now) { continue }
+            if !tier.declaredConditionsHold(for: view.customer, at: view.now) { continue }
             if let condition = tier.condition {
                 var holds = false
                 try guarded(rule: "tier '\(tier.name)'") { holds = try call(condition, luaObject(for: view)).isTruthy }
@@ -313,6 +332,7 @@ public final class RuleBook {
     /// The segments `customer` belongs to.
     func segments(of customer: Customer, at now: Instant) throws(RuleError) -> Set<String> {
         guard !segments.isEmpty else { return [] }
+        guard hasWhenFunctions else { return declaredSegments(of: customer, at: now) }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
         return try checkingConditions(of: view) { () throws(RuleError) in try segments(in: view) }
     }

@@ -58,6 +58,12 @@ struct TierDefinition {
     /// Whether the tier asks nothing but points (`min_points`).
     var asksOnlyPoints: Bool { conditions.isEmpty && condition == nil }
 
+    /// Whether `customer` meets what the tier declares (`min_points`, `spent`, …); its `when` is asked only then.
+    func declaredConditionsHold(for customer: Customer, at now: Instant) -> Bool {
+        if let minimumPoints, customer.pointsEarned < minimumPoints { return false }
+        return conditions.hold(for: customer, at: now)
+    }
+
     var multiplier: Double { Double(multiplierThousandths) / 1000 }
 }
 

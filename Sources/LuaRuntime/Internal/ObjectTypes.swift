@@ -171,8 +171,7 @@ extension StateCore {
         pushHostFunction(
             HostFunction(name: "__newindex") { stack in
                 _ = try Self.object(in: stack.core.L, of: registered)  // a lent object kept too long says so first
-                let key = lua_type(stack.core.L, 2) == LUA_TSTRING ? try stack.string(at: 2) : "(\(stack.typeName(at: 2)))"
-                throw ReadOnlyObjectError(type: typeName, field: key)
+                throw ReadOnlyObjectError(type: typeName, field: try Self.fieldName(in: stack))
             })
         lua_setfield(L, -2, "__newindex")
         // The lent variant: every field but `__gc`.
@@ -199,6 +198,11 @@ extension StateCore {
         return Unmanaged<AnyObject>.fromOpaque(object).takeUnretainedValue()
     }
 
+    /// The key at 2 of `__index` or `__newindex` as errors name it: the string, or the type of another key.
+    private static func fieldName(in stack: borrowing LuaStack) throws -> String {
+        lua_type(stack.core.L, 2) == LUA_TSTRING ? try stack.string(at: 2) : "(\(stack.typeName(at: 2)))"
+    }
+
     /// `__index` of host objects: only ever called with one of this type's userdata at 1 (the metatable is locked).
     private static func index(_ stack: inout LuaStack, in type: RegisteredObjectType) throws {
         let core = stack.core
@@ -207,11 +211,10 @@ extension StateCore {
         guard lua_type(L, 2) == LUA_TSTRING, let key = lua_tolstring(L, 2, &length),
             let member = type.member(key: key, length: length)
         else {
-            let isString = lua_type(L, 2) == LUA_TSTRING
-            let key = isString ? try stack.string(at: 2) : "(\(stack.typeName(at: 2)))"
+            let key = try fieldName(in: stack)
             guard let otherField = type.otherField else { throw ObjectFieldError(type: type.name, field: key) }
             let object = try object(in: L, of: type)
-            if isString { try otherField(object, key, &stack) } else { stack.push(.nil) }
+            if lua_type(L, 2) == LUA_TSTRING { try otherField(object, key, &stack) } else { stack.push(.nil) }
             return
         }
         switch member {

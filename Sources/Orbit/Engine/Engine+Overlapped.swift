@@ -27,12 +27,12 @@ extension Engine {
     /// caller, who can ingest the same events again (what was applied is recognised by event id).
     public func ingestOverlapped(_ events: [Event]) async throws -> PendingIngest {
         try await serial.withLock {
-            if inFlight.contains(where: \.hasFailed) { try await settleInFlightWrites() }
+            if hasFailedWrite { try await settleInFlightWrites() }
             try await loadSerially(settlingWrites: false)
             var (batch, outcomes) = try await evaluate(events, writing: inFlight.map(\.eventIDs))
             // The rules ran while earlier batches were written; wait until there is room for this one.
             while inFlight.count >= Self.maximumWritesInFlight { try await settleOldestWrite() }
-            if inFlight.contains(where: \.hasFailed) { try await settleInFlightWrites() }
+            if hasFailedWrite { try await settleInFlightWrites() }
             let previous = inFlight.last?.task
             // Durable once the writes before it are: its duplicates may be events those writes carry.
             guard !batch.commits.isEmpty else {
@@ -62,6 +62,9 @@ extension Engine {
             return PendingIngest(outcomes: outcomes, write: write)
         }
     }
+
+    /// Whether a write in flight is known to have failed (without waiting for the others).
+    var hasFailedWrite: Bool { inFlight.contains(where: \.hasFailed) }
 
     /// How many overlapped batches may be written or waiting to be at once.
     public static let maximumWritesInFlight = 2

@@ -226,7 +226,7 @@ public actor Engine {
     /// Loads the store's state once, for queries (which read committed state and need not wait for ingestion), and
     /// again after an overlapped write failed (the state it had absorbed is not in the store).
     func loadIfNeeded() async throws {
-        guard !isLoaded || inFlight.contains(where: \.hasFailed) else { return }
+        guard !isLoaded || hasFailedWrite else { return }
         try await serial.withLock { try await loadSerially() }
     }
 

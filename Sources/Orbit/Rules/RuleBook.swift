@@ -279,7 +279,8 @@ public final class RuleBook {
         guard !tiers.isEmpty || !segments.isEmpty else { return (nil, []) }
         guard hasWhenFunctions else { return (declaredTier(of: customer, at: now), declaredSegments(of: customer, at: now)) }
         let view = CustomerView(customer: customer, now: now, tier: nil, book: self)
-        return try checkingConditions(of: view) { () throws(RuleError) in
+        // One userdata shared by every `when` function (and `c:in_segment`).
+        return try withCustomerObject(for: view) { (_) throws(RuleError) in
             let tier = try tier(in: view)
             view.tier = tier
             view.segmentStates = []  // answers a tier condition got were for a customer without a tier
@@ -308,13 +309,6 @@ public final class RuleBook {
         return members
     }
 
-    /// Runs `body`, which checks tier and segment conditions over `view`, with one userdata shared by every `when`
-    /// function it calls (and `c:in_segment`); with none when no tier or segment has a `when` function.
-    private func checkingConditions<T>(of view: CustomerView, _ body: () throws(RuleError) -> T) throws(RuleError) -> T {
-        guard hasWhenFunctions else { return try body() }
-        return try withCustomerObject(for: view) { (_) throws(RuleError) in try body() }
-    }
-
     /// The highest tier whose conditions the customer of `view` meets (tiers are listed lowest first).
     private func tier(in view: CustomerView) throws(RuleError) -> TierDefinition? {
         for tier in tiers.reversed() {
@@ -334,7 +328,7 @@ public final class RuleBook {
         guard !segments.isEmpty else { return [] }
         guard hasWhenFunctions else { return declaredSegments(of: customer, at: now) }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
-        return try checkingConditions(of: view) { () throws(RuleError) in try segments(in: view) }
+        return try withCustomerObject(for: view) { (_) throws(RuleError) in try segments(in: view) }
     }
 
     /// The segments the customer of `view` belongs to; the caller keeps the view's userdata alive.

@@ -56,12 +56,7 @@ extension LuaState {
     /// Wraps `object` as userdata of `type` (which must be registered) once and keeps it, to be pushed by reference
     /// to many calls: every call then sees the same userdata, where ``LuaStack/push(_:as:)`` makes a new one each time.
     public func reference<Object>(to object: Object, as type: LuaObjectType<Object>) throws(LuaError) -> LuaReference {
-        let metatable = core.metatable(of: type)
-        guard lua_checkstack(core.L, 2) != 0 else {
-            throw LuaError(kind: .stackOverflow, message: "\(type.name): no room on the Lua stack for an object")
-        }
-        core.pushUserdata(object, tag: type.tag, metatableRef: metatable)
-        return LuaReference(core: core, reference: luaL_ref(core.L, orbit_registryindex()))
+        try core.reference(to: object, metatableRef: core.metatable(of: type), tag: type.tag, typeName: type.name)
     }
 }
 

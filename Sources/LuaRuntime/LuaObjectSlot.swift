@@ -16,12 +16,17 @@ public final class LuaObjectSlot<Object: AnyObject> {
     /// The registry slot every lend points at its userdata.
     private let kept: LuaReference
     private let tag: UnsafeRawPointer
+    /// The metatable of the type's retained userdata (for ``show(_:_:)`` while the slot is lent), and its name.
+    private let metatable: Int32
+    private let typeName: String
     /// Whether an object is lent now; a nested lend needs a slot (or a reference) of its own.
     public private(set) var isLent = false
 
-    fileprivate init(kept: LuaReference, tag: UnsafeRawPointer) {
+    fileprivate init(kept: LuaReference, tag: UnsafeRawPointer, metatable: Int32, typeName: String) {
         self.kept = kept
         self.tag = tag
+        self.metatable = metatable
+        self.typeName = typeName
     }
 
     /// Shows `object` through the slot's reference while `body` runs. The slot must not be lent already (see
@@ -44,6 +49,16 @@ public final class LuaObjectSlot<Object: AnyObject> {
         }
         return try withExtendedLifetime(object) { try body(kept) }
     }
+
+    /// Shows `object` to `body`: lent through the slot when it is free, or, when it is lent further up (a call made
+    /// while another runs), as a userdata of its own that holds `object` for as long as Lua keeps it.
+    ///
+    /// - Throws: what `body` throws, or ``LuaError`` when there is no room on the Lua stack.
+    public func show<T>(_ object: Object, _ body: (LuaReference) throws -> T) throws -> T {
+        guard isLent else { return try lend(object, body) }
+        let own = try kept.core.reference(to: object, metatableRef: metatable, tag: tag, typeName: typeName)
+        return try withExtendedLifetime(own) { try body(own) }
+    }
 }
 
 @available(*, unavailable)
@@ -52,8 +67,10 @@ extension LuaObjectSlot: Sendable {}
 extension LuaState {
     /// Makes a slot to lend objects of `type` (which must be registered) to calls, one at a time.
     public func objectSlot<Object>(for type: LuaObjectType<Object>) -> LuaObjectSlot<Object> {
-        _ = core.metatable(of: type)  // checks the registration
+        let metatable = core.metatable(of: type)  // checks the registration
         lua_pushboolean(core.L, 0)
-        return LuaObjectSlot(kept: LuaReference(core: core, reference: luaL_ref(core.L, orbit_registryindex())), tag: type.tag)
+        return LuaObjectSlot(
+            kept: LuaReference(core: core, reference: luaL_ref(core.L, orbit_registryindex())), tag: type.tag,
+            metatable: metatable, typeName: type.name)
     }
 }

@@ -180,6 +180,25 @@ struct HostFunctionTests {
         #expect(reads.values == ["tier": .map(["name": "gold", "multiplier": 2]), "id": "-1"])
     }
 
+    @Test("a slot shows an object while it is lent further up through a userdata of the object's own")
+    func showWhileLent() throws {
+        let lua = try makeState()
+        let shopperType = LuaObjectType<Shopper>(name: "customer")
+        shopperType.field("id") { .string($0.id) }
+        lua.register(shopperType)
+        let slot = lua.objectSlot(for: shopperType)
+        let read = try loadFunction(lua, "function(c) return c.id end")
+        let ids = try slot.show(Shopper(id: "anna", orders: [])) { outer in
+            #expect(slot.isLent)
+            let inner = try slot.show(Shopper(id: "ben", orders: [])) { inner in
+                try lua.call(read) { $0.push(inner) } results: { try $0.value(at: 1) }
+            }
+            return [try lua.call(read) { $0.push(outer) } results: { try $0.value(at: 1) }, inner]
+        }
+        #expect(ids == ["anna", "ben"])
+        #expect(!slot.isLent)
+    }
+
     @Test("a lent object is seen only during its lending; kept beyond it, reading it is a clear error")
     func lentObjects() throws {
         let lua = try makeState()

@@ -72,6 +72,17 @@ extension StateCore {
         pushUserdata(UserdataLayout(object: Unmanaged.passRetained(object).toOpaque(), tag: tag), metatableRef: metatableRef)
     }
 
+    /// A new userdata of the type tagged `tag` holding `object` retained, kept in the registry.
+    func reference(to object: AnyObject, metatableRef: Int32, tag: UnsafeRawPointer, typeName: String) throws(LuaError)
+        -> LuaReference
+    {
+        guard lua_checkstack(L, 2) != 0 else {
+            throw LuaError(kind: .stackOverflow, message: "\(typeName): no room on the Lua stack for an object")
+        }
+        pushUserdata(object, tag: tag, metatableRef: metatableRef)
+        return LuaReference(core: self, reference: luaL_ref(L, orbit_registryindex()))
+    }
+
     /// Pushes a userdata of the type tagged `tag` showing `object` without holding it (no `__gc`: nothing to
     /// release, nothing for the collector to finalize); returns its memory, where the lender empties it.
     func pushLentUserdata(_ object: AnyObject, tag: UnsafeRawPointer) -> UnsafeMutableRawPointer? {

@@ -193,18 +193,12 @@ public final class RuleBook {
         }
     }
 
-    /// Runs `body` with the userdata rules see as `e` for `view`: lent through the rule book's slot, or a userdata of
-    /// the view's own when the slot is in use further up.
+    /// Runs `body` with the userdata rules see as `e` for `view`, shown through the rule book's slot.
     private func withEventObject<T>(for view: EventView, _ body: (LuaReference) throws(RuleError) -> T)
         throws(RuleError) -> T
     {
         do {
-            guard !eventSlot.isLent else {
-                let object = try lua.reference(to: view, as: eventType)
-                defer { withExtendedLifetime(object) {} }
-                return try body(object)
-            }
-            return try eventSlot.lend(view) { object in try body(object) }
+            return try eventSlot.show(view) { object in try body(object) }
         } catch let error as RuleError {
             throw error
         } catch {
@@ -393,18 +387,8 @@ public final class RuleBook {
         for view: CustomerView, rule: String? = nil, _ body: (LuaReference) throws(RuleError) -> T
     ) throws(RuleError) -> T {
         if let object = view.luaObject { return try body(object) }
-        guard !customerSlot.isLent else {
-            let object: LuaReference
-            do {
-                object = try luaObject(for: view)
-            } catch {
-                throw RuleError(rule: rule, underlying: error)
-            }
-            defer { withExtendedLifetime(object) {} }
-            return try body(object)
-        }
         do {
-            return try customerSlot.lend(view) { object in
+            return try customerSlot.show(view) { object in
                 view.luaObject = object
                 defer { view.luaObject = nil }
                 return try body(object)

@@ -70,7 +70,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            // jemalloc for the command's allocations on Linux: the replay allocates and frees on several threads at
+            // once, where glibc's malloc costs about a tenth of the run's CPU more (docs/benchmarks.md). The
+            // libraries leave the allocator to the program that embeds them.
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
         .executableTarget(
             name: "checkout-service",

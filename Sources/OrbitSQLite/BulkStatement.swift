@@ -35,6 +35,30 @@ final class BulkStatement {
         }
     }
 
+    /// Binds the next parameter to a value read from an ``EncodedRows`` buffer. Text is bound where it lies, without
+    /// SQLite's copy (`SQLITE_STATIC`): the caller keeps the buffer alive and unchanged until the statement has run
+    /// and calls ``clearBindings()`` before letting it go.
+    func bind(_ value: EncodedRows.Value) {
+        index += 1
+        switch value {
+        case .null:
+            sqlite3_bind_null(statement, index)
+        case .integer(let number):
+            sqlite3_bind_int64(statement, index, number)
+        case .text(let utf8):
+            // A null pointer would bind NULL: an empty text points at a static empty string instead.
+            _ = sqlite3_bind_text(
+                statement, index, utf8.baseAddress?.assumingMemoryBound(to: CChar.self) ?? Self.emptyText,
+                Int32(utf8.count), nil)  // nil: SQLITE_STATIC
+        }
+    }
+
+    /// How many parameters the statement has.
+    var parameterCount: Int { Int(sqlite3_bind_parameter_count(statement)) }
+
+    /// Forgets every bound value (after binding text from a buffer that is about to go away).
+    func clearBindings() { sqlite3_clear_bindings(statement) }
+
     /// Binds the next parameter.
     func bind(_ value: Int64?) {
         index += 1
@@ -67,4 +91,9 @@ final class BulkStatement {
 
     /// SQLite copies the bytes before `bind` returns (`SQLITE_TRANSIENT`, a macro Swift cannot import).
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    nonisolated(unsafe) private static let emptyText: UnsafePointer<CChar> = {
+        let empty = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
+        empty.initialize(to: 0)
+        return UnsafePointer(empty)
+    }()
 }

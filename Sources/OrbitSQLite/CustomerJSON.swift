@@ -15,6 +15,14 @@ enum CustomerJSON {
     static func encode(_ customer: Customer, attributes encoder: StreamingJSONEncoder) throws -> String {
         var out: [UInt8] = []
         out.reserveCapacity(256 + 96 * customer.orders.count + 80 * customer.wallet.batches.count)
+        try append(customer, to: &out, attributes: encoder)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the customer's compact JSON text to `out`.
+    ///
+    /// - Throws: what `StreamingJSONEncoder` throws for an attribute it cannot encode (a non-finite number).
+    static func append(_ customer: Customer, to out: inout [UInt8], attributes encoder: StreamingJSONEncoder) throws {
         out.append(contentsOf: #"{"id":"#.utf8)
         JSONByteWriter.appendString(customer.id, to: &out)
         out.append(contentsOf: #","signedUpAt":"#.utf8)
@@ -92,7 +100,6 @@ enum CustomerJSON {
             out.append(contentsOf: try encoder.encode(prediction).utf8)
         }
         out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     private static func appendIfPresent(_ key: String, _ value: String?, to out: inout [UInt8]) {

@@ -3,23 +3,12 @@ import GRDB
 import Orbit
 import Synchronization
 
-/// A batch of commits made ready for the write transaction: keys normalised and JSON encoded beforehand, so the
-/// writer lock is held only for SQLite work.
+/// A batch of commits made ready for the write transaction: keys normalised, JSON encoded and every row's values laid
+/// out beforehand (``EncodedRows``), so the writer lock is held only for SQLite work.
 struct PreparedBatch: Sendable {
-    /// The encoded parts of one commit.
-    struct Item: Sendable {
-        var eventKey: String
-        var customerKey: String
-        /// The encoded customer, or nil when a later commit of the batch writes the same customer (only the last
-        /// state of a customer survives the batch, so only that one is encoded and written).
-        var customerJSON: String?
-        /// The encoded data of each message, in order.
-        var messageData: [String]
-    }
-
     let commits: [EventCommit]
-    /// By commit index.
-    let items: [Item]
+    /// The rows of the batch, in commit order, one buffer per part encoded on its own core.
+    let rows: [EncodedRows]
     /// Applied effects of the batch, counted per rule and kind.
     let effectCounts: [EffectKey: Int]
 
@@ -37,6 +26,7 @@ struct PreparedBatch: Sendable {
         var lastIndex: [String: Int] = [:]
         lastIndex.reserveCapacity(commits.count)
         for (index, key) in customerKeys.enumerated() { lastIndex[key] = index }
+        // Only the last state of a customer survives the batch, so only that one is encoded and written.
         let writesCustomer = customerKeys.indices.map { lastIndex[customerKeys[$0]] == $0 }
         var effectCounts: [EffectKey: Int] = [:]
         for index in commits.indices {
@@ -45,45 +35,130 @@ struct PreparedBatch: Sendable {
             }
         }
 
-        var items = [Item?](repeating: nil, count: commits.count)
-        let chunkCount = commits.count >= 256 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
-        let chunkSize = (commits.count + chunkCount - 1) / chunkCount
+        let partCount = commits.count >= 256 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let partSize = (commits.count + partCount - 1) / partCount
+        var parts = [EncodedRows](repeating: EncodedRows(), count: partCount)
         let failures = Mutex<[Int: any Error]>([:])
         // Through pointers: a commit is read where it lies (an array's subscript, or a borrowed parameter read from a
         // buffer, copies the whole commit, customer included).
         commits.withUnsafeBufferPointer { source in
-            items.withUnsafeMutableBufferPointer { buffer in
+            parts.withUnsafeMutableBufferPointer { buffer in
                 nonisolated(unsafe) let input = source
                 nonisolated(unsafe) let output = buffer
-                DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                DispatchQueue.concurrentPerform(iterations: partCount) { part in
+                    let range = (part * partSize)..<min(input.count, (part + 1) * partSize)
+                    // About 900 bytes per commit on the CDNOW replay, most of it customer JSON.
+                    var rows = EncodedRows(reservingCapacity: range.count * 1024)
                     let encoder = StreamingJSONEncoder()
-                    for index in (chunk * chunkSize)..<min(input.count, (chunk + 1) * chunkSize) {
+                    for index in range {
                         do {
-                            output[index] = try Self.encode(
-                                input.baseAddress! + index, customerKey: customerKeys[index], writesCustomer: writesCustomer[index],
-                                encoder: encoder)
+                            try Self.encode(
+                                input.baseAddress! + index, at: index, customerKey: customerKeys[index],
+                                writesCustomer: writesCustomer[index], encoder: encoder, into: &rows)
                         } catch {
-                            failures.withLock { $0[chunk] = error }
+                            failures.withLock { $0[part] = error }
                             return
                         }
                     }
+                    output[part] = rows
                 }
             }
         }
         // The first failure in commit order, as a sequential encoding would report.
         if let failure = failures.withLock({ $0.min { $0.key < $1.key }?.value }) { throw failure }
         self.commits = commits
-        self.items = items.compactMap { $0 }
+        self.rows = parts
         self.effectCounts = effectCounts
     }
 
+    /// Appends the rows of one commit, read where it lies in the batch (nothing of it is copied).
     private static func encode(
-        _ commit: UnsafePointer<EventCommit>, customerKey: String, writesCustomer: Bool, encoder: StreamingJSONEncoder
-    ) throws -> Item {
-        Item(
-            eventKey: SQLiteStore.key(commit.pointee.eventID), customerKey: customerKey,
-            customerJSON: writesCustomer ? try SQLiteStore.encodeCustomer(commit.pointee.customer, encoder: encoder) : nil,
-            messageData: try commit.pointee.messages.map { try encodeData(of: $0, encoder: encoder) })
+        _ commit: UnsafePointer<EventCommit>, at index: Int, customerKey key: String, writesCustomer: Bool,
+        encoder: StreamingJSONEncoder, into rows: inout EncodedRows
+    ) throws {
+        let eventKey = SQLiteStore.key(commit.pointee.eventID)
+        let at = commit.pointee.at.millisecondsSinceEpoch
+        if commit.pointee.recordsEventID {
+            rows.startRow(.appliedEvent, commit: index)
+            rows.append(eventKey)
+            rows.append(commit.pointee.eventType)
+            rows.append(key)
+            rows.append(at)
+        }
+        if writesCustomer {
+            rows.startRow(.customer, commit: index)
+            rows.append(key)
+            rows.append(commit.pointee.customer.tier)
+            rows.append(commit.pointee.customer.lastEventAt.millisecondsSinceEpoch)
+            rows.append(commit.pointee.customer.isForgotten)
+            do {
+                try rows.appendText { try CustomerJSON.append(commit.pointee.customer, to: &$0, attributes: encoder) }
+            } catch {
+                throw StoreError(
+                    "cannot encode customer '\(commit.pointee.customer.id)': \(SQLiteStore.describe(error))")
+            }
+        }
+        for entry in commit.pointee.ledger {
+            rows.startRow(.ledgerEntry, commit: index)
+            rows.append(entry.id)
+            rows.append(key)
+            rows.append(Self.ifDifferent(entry.customerID, from: key))
+            rows.append(entry.kind.rawValue)
+            rows.append(entry.points)
+            rows.append(entry.at.millisecondsSinceEpoch)
+            rows.append(entry.expiresAt?.millisecondsSinceEpoch)
+            rows.append(entry.rule)
+            rows.append(entry.eventID)
+            rows.append(entry.reason)
+        }
+        for message in commit.pointee.messages {
+            let data = try encodeData(of: message, encoder: encoder)
+            rows.startRow(.outboxMessage, commit: index)
+            rows.append(message.id)
+            rows.append(key)
+            rows.append(Self.ifDifferent(message.customerID, from: key))
+            rows.append(message.channel.rawValue)
+            rows.append(message.template)
+            rows.append(data)
+            rows.append(message.queuedAt.millisecondsSinceEpoch)
+            rows.append(message.rule)
+        }
+        if let segments = commit.pointee.segments {
+            if let previous = commit.pointee.previousSegments {
+                let changes = SegmentChange.changes(
+                    of: commit.pointee.customerID, from: previous, to: segments, at: commit.pointee.at)
+                for change in changes { append(change, customerKey: key, commit: index, to: &rows) }
+            } else {
+                rows.startRow(.segmentsAgainstStore, commit: index)
+            }
+        }
+        if let response = commit.pointee.surveyResponse {
+            rows.startRow(.surveyResponse, commit: index)
+            rows.append(eventKey)
+            rows.append(key)
+            rows.append(response.at.millisecondsSinceEpoch)
+            rows.append(Int64(response.score))
+        }
+        if let change = commit.pointee.tierChange {
+            rows.startRow(.tierChange, commit: index)
+            rows.append(key)
+            rows.append(eventKey)
+            rows.append(at)
+            rows.append(change.from)
+            rows.append(change.to)
+        }
+    }
+
+    /// Appends the rows of a segment change: the membership, then the history.
+    private static func append(_ change: SegmentChange, customerKey key: String, commit: Int, to rows: inout EncodedRows) {
+        rows.startRow(change.entered ? .segmentEntered : .segmentLeft, commit: commit)
+        rows.append(key)
+        rows.append(change.segment)
+        rows.startRow(.segmentChange, commit: commit)
+        rows.append(key)
+        rows.append(change.segment)
+        rows.append(change.at.millisecondsSinceEpoch)
+        rows.append(change.entered)
     }
 
     private static func encodeData(of message: OutboxMessage, encoder: StreamingJSONEncoder) throws -> String {
@@ -97,18 +172,14 @@ struct PreparedBatch: Sendable {
     /// Writes the batch. Must run inside a transaction: a throw leaves the rollback to it.
     func write(_ db: Database) throws {
         let statements = try Statements(db)
+        defer { statements.clearBindings() }  // they point into the buffers of rows
+        for part in rows { try write(part, with: statements, in: db) }
         let countEffects = try BulkStatement(
             db,
             sql: """
                 INSERT INTO rule_effects (rule, kind, count) VALUES (?, ?, ?)
                 ON CONFLICT (rule, kind) DO UPDATE SET count = count + excluded.count
                 """)
-
-        try commits.withUnsafeBufferPointer { commits in
-            for index in commits.indices {
-                try Self.write(commits.baseAddress! + index, item: items[index], with: statements, in: db)
-            }
-        }
         for (effect, count) in effectCounts {
             countEffects.bind(effect.rule)
             countEffects.bind(effect.kind)
@@ -117,139 +188,91 @@ struct PreparedBatch: Sendable {
         }
     }
 
-    /// The statements of a batch's write, prepared once.
+    /// Runs the statement of each row of `part`, in order, over the row's values.
+    private func write(_ part: EncodedRows, with statements: Statements, in db: Database) throws {
+        try part.forEachRow { target, commit, values in
+            if target == .segmentsAgainstStore {
+                return try writeSegmentsAgainstStore(of: commit, with: statements, in: db)
+            }
+            let statement = statements[target]
+            guard values.remaining == statement.parameterCount else {
+                throw StoreError("internal error: a \(target) row has \(values.remaining) values")
+            }
+            while let value = values.next() { statement.bind(value) }
+            do {
+                try statement.execute()
+            } catch let error as DatabaseError
+                where target == .appliedEvent && error.resultCode == .SQLITE_CONSTRAINT
+            {
+                throw StoreError("event '\(commits[commit].eventID)' was already applied")
+            }
+        }
+    }
+
+    /// Writes the segment changes of the commit at `index`, which does not say what the customer's segments were:
+    /// they are read from `segment_members`, as the rows before it in the transaction left them.
+    private func writeSegmentsAgainstStore(of index: Int, with statements: Statements, in db: Database) throws {
+        guard let segments = commits[index].segments else { return }
+        let key = SQLiteStore.key(commits[index].customerID)
+        let previous = try String.fetchSet(
+            db.cachedStatement(sql: "SELECT segment FROM segment_members WHERE customer_id = ?"), arguments: [key])
+        var rows = EncodedRows()
+        let changes = SegmentChange.changes(
+            of: commits[index].customerID, from: previous, to: segments, at: commits[index].at)
+        for change in changes { Self.append(change, customerKey: key, commit: index, to: &rows) }
+        try write(rows, with: statements, in: db)
+        statements.clearBindings()  // `rows` goes away
+    }
+
+    /// The statements of a batch's write, prepared once, by the target of their rows.
     private struct Statements {
-        let insertEvent: BulkStatement
-        let upsertCustomer: BulkStatement
-        let insertLedger: BulkStatement
-        let insertMessage: BulkStatement
-        let insertSegment: BulkStatement
-        let deleteSegment: BulkStatement
-        let insertSegmentChange: BulkStatement
-        let insertSurveyResponse: BulkStatement
-        let insertTierChange: BulkStatement
+        private let byTarget: [BulkStatement?]
 
         init(_ db: Database) throws {
-            insertEvent = try BulkStatement(
-                db, sql: "INSERT INTO applied_events (event_id, type, customer_id, at) VALUES (?, ?, ?, ?)")
-            upsertCustomer = try BulkStatement(
-                db,
-                sql: """
-                    INSERT INTO customers (id, tier, last_event_at, is_forgotten, data) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET tier = excluded.tier, last_event_at = excluded.last_event_at,
-                        is_forgotten = excluded.is_forgotten, data = excluded.data, version = version + 1
-                    """)
-            insertLedger = try BulkStatement(
-                db,
-                sql: """
-                    INSERT INTO ledger (id, customer_id, entry_customer_id, kind, points, at, expires_at, rule, event_id,
-                        reason)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            insertMessage = try BulkStatement(
-                db,
-                sql: """
-                    INSERT INTO outbox (id, customer_id, message_customer_id, channel, template, data, queued_at, rule)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            insertSegment = try BulkStatement(
-                db, sql: "INSERT OR IGNORE INTO segment_members (customer_id, segment) VALUES (?, ?)")
-            deleteSegment = try BulkStatement(
-                db, sql: "DELETE FROM segment_members WHERE customer_id = ? AND segment = ?")
-            insertSegmentChange = try BulkStatement(
-                db, sql: "INSERT INTO segment_changes (customer_id, segment, at, entered) VALUES (?, ?, ?, ?)")
-            insertSurveyResponse = try BulkStatement(
-                db, sql: "INSERT INTO survey_responses (event_id, customer_id, at, score) VALUES (?, ?, ?, ?)")
-            insertTierChange = try BulkStatement(
-                db, sql: "INSERT INTO tier_changes (customer_id, event_id, at, from_tier, to_tier) VALUES (?, ?, ?, ?, ?)")
+            var byTarget = [BulkStatement?](repeating: nil, count: EncodedRows.Target.allCases.count)
+            for target in EncodedRows.Target.allCases {
+                guard let sql = Self.sql(for: target) else { continue }
+                byTarget[Int(target.rawValue)] = try BulkStatement(db, sql: sql)
+            }
+            self.byTarget = byTarget
         }
-    }
 
-    /// Writes one commit, read where it lies in the batch (nothing of it is copied).
-    private static func write(
-        _ commit: UnsafePointer<EventCommit>, item: Item, with statements: Statements, in db: Database
-    ) throws {
-        let key = item.customerKey
-        if commit.pointee.recordsEventID {
-            statements.insertEvent.bind(item.eventKey)
-            statements.insertEvent.bind(commit.pointee.eventType)
-            statements.insertEvent.bind(key)
-            statements.insertEvent.bind(commit.pointee.at.millisecondsSinceEpoch)
-            do {
-                try statements.insertEvent.execute()
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                throw StoreError("event '\(commit.pointee.eventID)' was already applied")
+        subscript(target: EncodedRows.Target) -> BulkStatement { byTarget[Int(target.rawValue)]! }
+
+        func clearBindings() {
+            for statement in byTarget { statement?.clearBindings() }
+        }
+
+        private static func sql(for target: EncodedRows.Target) -> String? {
+            switch target {
+            case .appliedEvent:
+                "INSERT INTO applied_events (event_id, type, customer_id, at) VALUES (?, ?, ?, ?)"
+            case .customer:
+                """
+                INSERT INTO customers (id, tier, last_event_at, is_forgotten, data) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET tier = excluded.tier, last_event_at = excluded.last_event_at,
+                    is_forgotten = excluded.is_forgotten, data = excluded.data, version = version + 1
+                """
+            case .ledgerEntry:
+                """
+                INSERT INTO ledger (id, customer_id, entry_customer_id, kind, points, at, expires_at, rule, event_id,
+                    reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            case .outboxMessage:
+                """
+                INSERT INTO outbox (id, customer_id, message_customer_id, channel, template, data, queued_at, rule)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            case .segmentEntered: "INSERT OR IGNORE INTO segment_members (customer_id, segment) VALUES (?, ?)"
+            case .segmentLeft: "DELETE FROM segment_members WHERE customer_id = ? AND segment = ?"
+            case .segmentChange: "INSERT INTO segment_changes (customer_id, segment, at, entered) VALUES (?, ?, ?, ?)"
+            case .surveyResponse: "INSERT INTO survey_responses (event_id, customer_id, at, score) VALUES (?, ?, ?, ?)"
+            case .tierChange:
+                "INSERT INTO tier_changes (customer_id, event_id, at, from_tier, to_tier) VALUES (?, ?, ?, ?, ?)"
+            case .segmentsAgainstStore: nil
             }
         }
-        if let json = item.customerJSON {
-            statements.upsertCustomer.bind(key)
-            statements.upsertCustomer.bind(commit.pointee.customer.tier)
-            statements.upsertCustomer.bind(commit.pointee.customer.lastEventAt.millisecondsSinceEpoch)
-            statements.upsertCustomer.bind(commit.pointee.customer.isForgotten)
-            statements.upsertCustomer.bind(json)
-            try statements.upsertCustomer.execute()
-        }
-        for entry in commit.pointee.ledger {
-            statements.insertLedger.bind(entry.id)
-            statements.insertLedger.bind(key)
-            statements.insertLedger.bind(Self.ifDifferent(entry.customerID, from: key))
-            statements.insertLedger.bind(entry.kind.rawValue)
-            statements.insertLedger.bind(entry.points)
-            statements.insertLedger.bind(entry.at.millisecondsSinceEpoch)
-            statements.insertLedger.bind(entry.expiresAt?.millisecondsSinceEpoch)
-            statements.insertLedger.bind(entry.rule)
-            statements.insertLedger.bind(entry.eventID)
-            statements.insertLedger.bind(entry.reason)
-            try statements.insertLedger.execute()
-        }
-        for (message, data) in zip(commit.pointee.messages, item.messageData) {
-            statements.insertMessage.bind(message.id)
-            statements.insertMessage.bind(key)
-            statements.insertMessage.bind(Self.ifDifferent(message.customerID, from: key))
-            statements.insertMessage.bind(message.channel.rawValue)
-            statements.insertMessage.bind(message.template)
-            statements.insertMessage.bind(data)
-            statements.insertMessage.bind(message.queuedAt.millisecondsSinceEpoch)
-            statements.insertMessage.bind(message.rule)
-            try statements.insertMessage.execute()
-        }
-        if let segments = commit.pointee.segments {
-            let previous = try commit.pointee.previousSegments ?? storedSegments(of: key, in: db)
-            for change in SegmentChange.changes(
-                of: commit.pointee.customerID, from: previous, to: segments, at: commit.pointee.at)
-            {
-                let membership = change.entered ? statements.insertSegment : statements.deleteSegment
-                membership.bind(key)
-                membership.bind(change.segment)
-                try membership.execute()
-                statements.insertSegmentChange.bind(key)
-                statements.insertSegmentChange.bind(change.segment)
-                statements.insertSegmentChange.bind(change.at.millisecondsSinceEpoch)
-                statements.insertSegmentChange.bind(change.entered)
-                try statements.insertSegmentChange.execute()
-            }
-        }
-        if let response = commit.pointee.surveyResponse {
-            statements.insertSurveyResponse.bind(item.eventKey)
-            statements.insertSurveyResponse.bind(key)
-            statements.insertSurveyResponse.bind(response.at.millisecondsSinceEpoch)
-            statements.insertSurveyResponse.bind(Int64(response.score))
-            try statements.insertSurveyResponse.execute()
-        }
-        if let change = commit.pointee.tierChange {
-            statements.insertTierChange.bind(key)
-            statements.insertTierChange.bind(item.eventKey)
-            statements.insertTierChange.bind(commit.pointee.at.millisecondsSinceEpoch)
-            statements.insertTierChange.bind(change.from)
-            statements.insertTierChange.bind(change.to)
-            try statements.insertTierChange.execute()
-        }
-    }
-
-    /// The segments `segment_members` holds for the customer filed under `key` (for commits that do not say).
-    private static func storedSegments(of key: String, in db: Database) throws -> Set<String> {
-        try String.fetchSet(
-            db.cachedStatement(sql: "SELECT segment FROM segment_members WHERE customer_id = ?"), arguments: [key])
     }
 
     /// `id`, when it differs byte for byte from the `key` the row is filed under; nil (the usual case) otherwise.

@@ -29,8 +29,9 @@ public import Orbit
 /// columns SQL needs (tier, last event instant). It is encoded before the write transaction (the writer lock is held
 /// only for SQLite work) by `CustomerJSON`, which writes the bytes of the `Codable` form directly, split over the cores
 /// for large batches, and once per customer per batch: when a batch holds several commits of one customer, only the
-/// last state is written, which is what applying them in order leaves. The batch's inserts bind their values through
-/// SQLite's C API (`BulkStatement`), so the transaction is mostly SQLite's own work (see docs/benchmarks.md).
+/// last state is written, which is what applying them in order leaves. Every row's values are laid out in one buffer
+/// beforehand (`EncodedRows`) and bound from there through SQLite's C API (`BulkStatement`), so the transaction is
+/// mostly SQLite's own work (see docs/benchmarks.md).
 ///
 /// **Identifiers.** Customer and event ids are stored in Unicode NFC, because ``MemoryStore`` keys dictionaries
 /// and sets by Swift `String`, whose equality is canonical equivalence: `"café"` precomposed and decomposed are one

@@ -84,6 +84,23 @@ struct SQLiteStoreTests {
         }
     }
 
+    /// The writer binds text where the encoded batch holds it: an empty text must stay empty, not become NULL.
+    @Test func emptyTextIsStoredAsEmptyText() async throws {
+        try await withTemporaryDirectory { directory in
+            let entry = try ledgerEntry(
+                "e-1#0", customer: "ada", kind: .earn, points: 5, at: instant(), rule: "", event: "e-1", reason: "")
+            let commit = EventCommit(
+                eventID: "e-1", eventType: "adjust", customerID: "ada", at: instant(),
+                customer: Customer(id: "ada", signedUpAt: instant()), ledger: [entry])
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            try await store.apply([commit])
+            let stored = try await store.ledger(customerID: "ada")
+            #expect(stored == [entry])
+            #expect(stored.first?.reason == "")
+            #expect(stored.first?.rule == "")
+        }
+    }
+
     @Test func rejectsAnEventTwiceInOneBatch() async throws {
         try await withTemporaryDirectory { directory in
             let commits = try sampleCommits()

@@ -277,7 +277,11 @@ struct PreparedBatch: Sendable {
 
     /// `id`, when it differs byte for byte from the `key` the row is filed under; nil (the usual case) otherwise.
     private static func ifDifferent(_ id: String, from key: String) -> String? {
-        id.utf8.elementsEqual(key.utf8) ? nil : id
+        var id = id
+        var key = key
+        // Over contiguous bytes: through the UTF-8 views, the comparison went byte by byte through a generic iterator.
+        let same = id.withUTF8 { idBytes in key.withUTF8 { keyBytes in idBytes.elementsEqual(keyBytes) } }
+        return same ? nil : id
     }
 }
 

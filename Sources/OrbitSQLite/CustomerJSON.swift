@@ -9,16 +9,6 @@ import Orbit
 /// and a test checks byte equality with the `Codable` output, so the two cannot drift apart unnoticed.
 /// Attribute values (arbitrary JSON, rarely present in bulk) still go through `StreamingJSONEncoder`.
 enum CustomerJSON {
-    /// The customer as compact JSON text.
-    ///
-    /// - Throws: what `StreamingJSONEncoder` throws for an attribute it cannot encode (a non-finite number).
-    static func encode(_ customer: Customer, attributes encoder: StreamingJSONEncoder) throws -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(256 + 96 * customer.orders.count + 80 * customer.wallet.batches.count)
-        try append(customer, to: &out, attributes: encoder)
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// Appends the customer's compact JSON text to `out`.
     ///
     /// - Throws: what `StreamingJSONEncoder` throws for an attribute it cannot encode (a non-finite number).

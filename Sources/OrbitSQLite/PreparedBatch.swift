@@ -91,12 +91,7 @@ struct PreparedBatch: Sendable {
             rows.append(commit.pointee.customer.tier)
             rows.append(commit.pointee.customer.lastEventAt.millisecondsSinceEpoch)
             rows.append(commit.pointee.customer.isForgotten)
-            do {
-                try rows.appendText { try CustomerJSON.append(commit.pointee.customer, to: &$0, attributes: encoder) }
-            } catch {
-                throw StoreError(
-                    "cannot encode customer '\(commit.pointee.customer.id)': \(SQLiteStore.describe(error))")
-            }
+            try rows.appendText { try SQLiteStore.appendCustomer(commit.pointee.customer, to: &$0, encoder: encoder) }
         }
         for entry in commit.pointee.ledger {
             rows.startRow(.ledgerEntry, commit: index)

@@ -324,8 +324,17 @@ public final class SQLiteStore: Store {
     }
 
     static func encodeCustomer(_ customer: Customer, encoder: StreamingJSONEncoder) throws -> String {
+        var bytes: [UInt8] = []
+        try appendCustomer(customer, to: &bytes, encoder: encoder)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the customer's stored JSON to `bytes`.
+    ///
+    /// - Throws: ``StoreError`` naming the customer when an attribute cannot be encoded (a non-finite number).
+    static func appendCustomer(_ customer: Customer, to bytes: inout [UInt8], encoder: StreamingJSONEncoder) throws {
         do {
-            return try CustomerJSON.encode(customer, attributes: encoder)
+            try CustomerJSON.append(customer, to: &bytes, attributes: encoder)
         } catch {
             throw StoreError("cannot encode customer '\(customer.id)': \(describe(error))")
         }

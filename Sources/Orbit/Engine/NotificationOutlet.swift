@@ -11,6 +11,8 @@ final class NotificationOutlet: Sendable {
         stream: AsyncStream<EngineNotification>, continuation: AsyncStream<EngineNotification>.Continuation
     )
     private let state = Mutex<Channel?>(nil)
+    /// Set once the stream exists: read for every commit, without the lock or a copy of the channel.
+    private let opened = Atomic<Bool>(false)
 
     init() {}
 
@@ -22,12 +24,13 @@ final class NotificationOutlet: Sendable {
             if let state { return state.stream }
             let made = AsyncStream.makeStream(of: EngineNotification.self, bufferingPolicy: .bufferingNewest(10_000))
             state = made
+            opened.store(true, ordering: .releasing)
             return made.stream
         }
     }
 
     /// Whether anyone asked for the stream (so notifications are worth building).
-    var isOpen: Bool { state.withLock { $0 != nil } }
+    var isOpen: Bool { opened.load(ordering: .acquiring) }
 
     /// Yields `notifications` in order, when the stream exists.
     func publish(_ notifications: [EngineNotification]) {

@@ -8,9 +8,10 @@ import Orbit
 /// beforehand, on all cores, the writer only hands SQLite pointers into this buffer, which outlives every statement
 /// step that reads them (see ``BulkStatement/bind(_:)-(EncodedRows.Value)``).
 ///
-/// Layout: a row is its target (1 byte), its commit's index in the batch (4 bytes) and its value count (1 byte), then
-/// each value: a tag (0 null, 1 integer, 2 text), then 8 bytes of integer or a 4-byte length and the UTF-8 bytes.
-/// Integers are in the machine's byte order: a buffer never leaves the process.
+/// Layout: a row is its target (1 byte), its commit's index in the batch (4 bytes, so at most 2³¹ − 1 commits) and
+/// its value count (1 byte, at most 255), then each value: a tag (0 null, 1 integer, 2 text), then 8 bytes of integer
+/// or a 4-byte length and the UTF-8 bytes. Integers are in the machine's byte order: a buffer never leaves the
+/// process.
 struct EncodedRows: Sendable {
     /// Where a row goes: which of the batch's statements runs it.
     enum Target: UInt8, CaseIterable, Sendable {
@@ -40,7 +41,7 @@ struct EncodedRows: Sendable {
     /// Starts a row for `target`, from the commit at `commit` in the batch.
     mutating func startRow(_ target: Target, commit: Int) {
         bytes.append(target.rawValue)
-        append(fixedWidth: Int32(truncatingIfNeeded: commit))
+        append(fixedWidth: Int32(commit))  // traps beyond Int32: a batch that large is a bug upstream
         countOffset = bytes.count
         bytes.append(0)
     }
@@ -61,7 +62,8 @@ struct EncodedRows: Sendable {
     /// Appends the next value of the current row, as SQLite stores booleans (0 or 1).
     mutating func append(_ value: Bool) { append(Int64(value ? 1 : 0)) }
 
-    /// Appends the next value of the current row: text that `write` appends to the buffer it is given.
+    /// Appends the next value of the current row: text that `write` appends to the buffer it is given. When `write`
+    /// throws, the buffer is left with half a value and must not be read (the batch that made it fails).
     mutating func appendText(written write: (inout [UInt8]) throws -> Void) rethrows {
         startValue(.text)
         let lengthOffset = bytes.count
@@ -83,6 +85,7 @@ struct EncodedRows: Sendable {
     private mutating func appendNull() { startValue(.null) }
 
     private mutating func startValue(_ tag: Tag) {
+        precondition(bytes[countOffset] < .max, "an encoded row holds at most 255 values")
         bytes[countOffset] += 1
         bytes.append(tag.rawValue)
     }
@@ -135,8 +138,10 @@ struct EncodedRows: Sendable {
                 let length = Int(buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
                 defer { offset += 4 + length }
                 return .text(UnsafeRawBufferPointer(rebasing: buffer[(offset + 4)..<(offset + 4 + length)]))
-            case .null, nil:
+            case .null:
                 return .null
+            case nil:
+                preconditionFailure("an encoded row has a value with an unknown tag")
             }
         }
     }

@@ -35,9 +35,8 @@ struct PreparedBatch: Sendable {
             }
         }
 
-        let partCount = commits.count >= 256 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
-        let partSize = (commits.count + partCount - 1) / partCount
-        var parts = [EncodedRows](repeating: EncodedRows(), count: partCount)
+        let ranges = Self.parts(of: commits.count, cores: ProcessInfo.processInfo.activeProcessorCount)
+        var parts = [EncodedRows](repeating: EncodedRows(), count: ranges.count)
         let failures = Mutex<[Int: any Error]>([:])
         // Through pointers: a commit is read where it lies (an array's subscript, or a borrowed parameter read from a
         // buffer, copies the whole commit, customer included).
@@ -45,8 +44,8 @@ struct PreparedBatch: Sendable {
             parts.withUnsafeMutableBufferPointer { buffer in
                 nonisolated(unsafe) let input = source
                 nonisolated(unsafe) let output = buffer
-                DispatchQueue.concurrentPerform(iterations: partCount) { part in
-                    let range = (part * partSize)..<min(input.count, (part + 1) * partSize)
+                DispatchQueue.concurrentPerform(iterations: ranges.count) { part in
+                    let range = ranges[part]
                     // About 900 bytes per commit on the CDNOW replay, most of it customer JSON.
                     var rows = EncodedRows(reservingCapacity: range.count * 1024)
                     let encoder = StreamingJSONEncoder()
@@ -69,6 +68,14 @@ struct PreparedBatch: Sendable {
         self.commits = commits
         self.rows = parts
         self.effectCounts = effectCounts
+    }
+
+    /// The ranges of commits encoded each on its own core: one per core for a batch large enough to pay for it, and
+    /// never an empty one (rounding the size of a part up can leave the last cores nothing to do).
+    static func parts(of count: Int, cores: Int) -> [Range<Int>] {
+        let partCount = count >= 256 ? max(1, cores) : 1
+        let partSize = max(1, (count + partCount - 1) / partCount)
+        return stride(from: 0, to: max(count, 1), by: partSize).map { $0..<min(count, $0 + partSize) }
     }
 
     /// Appends the rows of one commit, read where it lies in the batch (nothing of it is copied).
@@ -145,7 +152,9 @@ struct PreparedBatch: Sendable {
     }
 
     /// Appends the rows of a segment change: the membership, then the history.
-    private static func append(_ change: SegmentChange, customerKey key: String, commit: Int, to rows: inout EncodedRows) {
+    private static func append(
+        _ change: SegmentChange, customerKey key: String, commit: Int, to rows: inout EncodedRows
+    ) {
         rows.startRow(change.entered ? .segmentEntered : .segmentLeft, commit: commit)
         rows.append(key)
         rows.append(change.segment)
@@ -207,16 +216,20 @@ struct PreparedBatch: Sendable {
     /// Writes the segment changes of the commit at `index`, which does not say what the customer's segments were:
     /// they are read from `segment_members`, as the rows before it in the transaction left them.
     private func writeSegmentsAgainstStore(of index: Int, with statements: Statements, in db: Database) throws {
-        guard let segments = commits[index].segments else { return }
-        let key = SQLiteStore.key(commits[index].customerID)
+        let commit = commits[index]  // one copy, on a path the engine's own commits never take
+        guard let segments = commit.segments else { return }
+        let key = SQLiteStore.key(commit.customerID)
         let previous = try String.fetchSet(
             db.cachedStatement(sql: "SELECT segment FROM segment_members WHERE customer_id = ?"), arguments: [key])
         var rows = EncodedRows()
-        let changes = SegmentChange.changes(
-            of: commits[index].customerID, from: previous, to: segments, at: commits[index].at)
-        for change in changes { Self.append(change, customerKey: key, commit: index, to: &rows) }
-        try write(rows, with: statements, in: db)
-        statements.clearBindings()  // `rows` goes away
+        for change in SegmentChange.changes(of: commit.customerID, from: previous, to: segments, at: commit.at) {
+            Self.append(change, customerKey: key, commit: index, to: &rows)
+        }
+        // The statements point into `rows` until cleared: keep it alive until then, also when a write throws.
+        try withExtendedLifetime(rows) {
+            defer { statements.clearBindings() }
+            try write(rows, with: statements, in: db)
+        }
     }
 
     /// The statements of a batch's write, prepared once, by the target of their rows.

@@ -17,7 +17,7 @@ public import Orbit
 /// written there (``EventCommit/recordsEventID``): the customer's state and version guard them.
 ///
 /// **Why GRDB and not sqlite-nio.** Orbit's store work is short synchronous bursts of many small statements inside
-/// one transaction (a 1,000-commit replay batch is ~5,000 inserts). GRDB gives exactly that: a synchronous,
+/// one transaction (a 2,500-event replay batch is ~14,000 row writes). GRDB gives exactly that: a synchronous,
 /// transaction-scoped closure on a serial writer queue (one async hop per batch, not per statement), a statement
 /// cache (`cachedStatement`) so each SQL text is compiled once per connection, `DatabaseMigrator` for named,
 /// ordered migrations, and `DatabasePool` (WAL) so reads run concurrently with the writer. sqlite-nio runs each
@@ -29,9 +29,9 @@ public import Orbit
 /// columns SQL needs (tier, last event instant). It is encoded before the write transaction (the writer lock is held
 /// only for SQLite work) by `CustomerJSON`, which writes the bytes of the `Codable` form directly, split over the cores
 /// for large batches, and once per customer per batch: when a batch holds several commits of one customer, only the
-/// last state is written, which is what applying them in order leaves. Every row's values are laid out in one buffer
-/// beforehand (`EncodedRows`) and bound from there through SQLite's C API (`BulkStatement`), so the transaction is
-/// mostly SQLite's own work (see docs/benchmarks.md).
+/// last state is written, which is what applying them in order leaves. Every row's values are laid out beforehand,
+/// in one buffer per core (`EncodedRows`), and bound from there through SQLite's C API (`BulkStatement`), so the
+/// transaction is mostly SQLite's own work (see docs/benchmarks.md).
 ///
 /// **Identifiers.** Customer and event ids are stored in Unicode NFC, because ``MemoryStore`` keys dictionaries
 /// and sets by Swift `String`, whose equality is canonical equivalence: `"café"` precomposed and decomposed are one

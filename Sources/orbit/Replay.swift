@@ -30,7 +30,7 @@ struct Replay: AsyncParsableCommand {
     var strict = false
 
     /// 2,500: on the CDNOW replay a tenth faster than 1,000 (fewer transactions, and a customer seen several times in
-    /// a batch is written once), for ≈ 25 MiB more memory (docs/benchmarks.md).
+    /// a batch is written once), for ≈ 25 MiB more peak memory (122–137 against 100–111 MiB; docs/benchmarks.md).
     @Option(help: "Events per transaction.")
     var batchSize: Int = 2_500
 

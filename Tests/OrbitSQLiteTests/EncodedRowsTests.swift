@@ -84,3 +84,17 @@ struct EncodedRowsTests {
         #expect(throws: Refused.self) { try rows.appendText { _ in throw Refused() } }
     }
 }
+
+@Suite("PreparedBatch parts")
+struct PreparedBatchPartsTests {
+    @Test(
+        "the parts cover every commit once, in order, none empty, for any batch and number of cores",
+        arguments: [0, 1, 255, 256, 300, 2_500, 2_501, 10_000], [1, 2, 16, 24, 32, 64])
+    func partsCoverTheBatch(commits: Int, cores: Int) {
+        let parts = PreparedBatch.parts(of: commits, cores: cores)
+        #expect(parts.flatMap { Array($0) } == Array(0..<commits))
+        #expect(parts.allSatisfy { !$0.isEmpty } || commits == 0)
+        #expect(parts.count <= max(1, cores))
+        if commits < 256 { #expect(parts.count == 1) }
+    }
+}

@@ -24,51 +24,63 @@ public actor MemoryStore: Store {
     public func appliedEventIDs(among ids: [String]) -> Set<String> { Set(ids.filter(appliedEvents.contains)) }
 
     public func apply(_ commits: [EventCommit]) throws {
-        // Commits are large: read by index and borrowed, never copied whole.
+        // Through pointers: a commit is read where it lies (an array's subscript, or a borrowed parameter read from
+        // the array, copies the whole commit, customer included).
+        try commits.withUnsafeBufferPointer { commits in
+            try check(commits)
+            for index in commits.indices { record(commits.baseAddress! + index) }
+        }
+    }
+
+    /// Throws when any commit of the batch cannot apply; changes nothing but the usage counters, and those only
+    /// when every commit can.
+    private func check(_ commits: UnsafeBufferPointer<EventCommit>) throws {
         var seen = Set<String>()
         var checked = Set<String>()
         var written = Set<String>()
         var usage = counters
-        for index in commits.indices {
-            let eventID = commits[index].eventID
-            if commits[index].recordsEventID, appliedEvents.contains(eventID) || !seen.insert(eventID).inserted {
+        for commit in commits.indices.lazy.map({ commits.baseAddress! + $0 }) {
+            let eventID = commit.pointee.eventID
+            if commit.pointee.recordsEventID, appliedEvents.contains(eventID) || !seen.insert(eventID).inserted {
                 throw StoreError("event '\(eventID)' was already applied")
             }
-            let customerID = commits[index].customerID
+            let customerID = commit.pointee.customerID
             written.insert(customerID)
-            if let expected = commits[index].expectedVersion, checked.insert(customerID).inserted,
+            if let expected = commit.pointee.expectedVersion, checked.insert(customerID).inserted,
                 (versions[customerID] ?? -1) != expected
             {
                 throw StaleCustomer(customerID: customerID)
             }
-            for claim in commits[index].claims {
+            for claim in commit.pointee.claims {
                 let total = usage[claim.key, default: 0] + claim.amount
                 if claim.amount > 0, let limit = claim.limit, total > limit { throw UsageLimitExceeded(key: claim.key) }
                 usage[claim.key] = total
             }
-            if let refund = commits[index].refund, refunds[refund.refundID] != nil {
+            if let refund = commit.pointee.refund, refunds[refund.refundID] != nil {
                 throw StoreError("refund '\(refund.refundID)' was already applied")
             }
         }
         counters = usage
         for id in written { versions[id, default: -1] += 1 }
-        for index in commits.indices { record(commits[index]) }
     }
 
-    private func record(_ commit: borrowing EventCommit) {
-        if let order = commit.order { orders[order.orderID] = order }
-        if let refund = commit.refund { refunds[refund.refundID] = refund }
-        for coupon in commit.coupons { issuedCoupons[coupon.code] = coupon }
-        if commit.recordsEventID { appliedEvents.insert(commit.eventID) }
-        customers[commit.customerID] = commit.customer
-        ledgers[commit.customerID, default: []].append(contentsOf: commit.ledger)
-        outbox[commit.customerID, default: []].append(contentsOf: commit.messages)
-        if let segments = commit.segments {
-            segmentHistory += SegmentChange.changes(
-                of: commit.customerID, from: memberships[commit.customerID] ?? [], to: segments, at: commit.at)
-            memberships[commit.customerID] = segments
+    private func record(_ commit: UnsafePointer<EventCommit>) {
+        if let order = commit.pointee.order { orders[order.orderID] = order }
+        if let refund = commit.pointee.refund { refunds[refund.refundID] = refund }
+        for coupon in commit.pointee.coupons { issuedCoupons[coupon.code] = coupon }
+        if commit.pointee.recordsEventID { appliedEvents.insert(commit.pointee.eventID) }
+        let customerID = commit.pointee.customerID
+        customers[customerID] = commit.pointee.customer
+        ledgers[customerID, default: []].append(contentsOf: commit.pointee.ledger)
+        if !commit.pointee.messages.isEmpty {
+            outbox[customerID, default: []].append(contentsOf: commit.pointee.messages)
         }
-        if let response = commit.surveyResponse { surveys.append(response) }
+        if let segments = commit.pointee.segments {
+            segmentHistory += SegmentChange.changes(
+                of: customerID, from: memberships[customerID] ?? [], to: segments, at: commit.pointee.at)
+            memberships[customerID] = segments
+        }
+        if let response = commit.pointee.surveyResponse { surveys.append(response) }
     }
 
     public func ledger(customerID: String) -> [PointsEntry] { ledgers[customerID] ?? [] }

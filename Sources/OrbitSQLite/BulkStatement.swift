@@ -27,18 +27,10 @@ final class BulkStatement {
 
     deinit { sqlite3_finalize(statement) }
 
-    /// Binds the next parameter (parameters are bound in order, then ``execute()`` runs the statement).
-    func bind(_ text: String?) {
-        index += 1
-        guard var text else { return _ = sqlite3_bind_null(statement, index) }
-        text.withUTF8 { bytes in
-            _ = sqlite3_bind_text(statement, index, bytes.baseAddress, Int32(bytes.count), Self.transient)
-        }
-    }
-
-    /// Binds the next parameter to a value read from an ``EncodedRows`` buffer. Text is bound where it lies, without
-    /// SQLite's copy (`SQLITE_STATIC`): the caller keeps the buffer alive and unchanged until the statement has run
-    /// and calls ``clearBindings()`` before letting it go.
+    /// Binds the next parameter (parameters are bound in order, then ``execute()`` runs the statement) to a value
+    /// read from an ``EncodedRows`` buffer. Text is bound where it lies, without SQLite's copy (`SQLITE_STATIC`): the
+    /// caller keeps the buffer alive and unchanged until the statement has run and calls ``clearBindings()`` before
+    /// letting it go.
     func bind(_ value: EncodedRows.Value) {
         index += 1
         switch value {
@@ -61,14 +53,6 @@ final class BulkStatement {
     /// Forgets every bound value (after binding text from a buffer that is about to go away).
     func clearBindings() { sqlite3_clear_bindings(statement) }
 
-    /// Binds the next parameter.
-    func bind(_ value: Int64?) {
-        index += 1
-        guard let value else { return _ = sqlite3_bind_null(statement, index) }
-        sqlite3_bind_int64(statement, index, value)
-    }
-
-
     /// Runs the statement with the parameters bound since the last run, then readies it for the next.
     ///
     /// - Throws: GRDB's `DatabaseError` with SQLite's code and message, as GRDB itself would report it.
@@ -89,8 +73,7 @@ final class BulkStatement {
             sql: sql)
     }
 
-    /// SQLite copies the bytes before `bind` returns (`SQLITE_TRANSIENT`, a macro Swift cannot import).
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    /// An empty C string that lives as long as the process.
     nonisolated(unsafe) private static let emptyText: UnsafePointer<CChar> = {
         let empty = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
         empty.initialize(to: 0)

@@ -17,6 +17,8 @@ struct EncodedRows: Sendable {
     enum Target: UInt8, CaseIterable, Sendable {
         case appliedEvent, customer, ledgerEntry, outboxMessage, segmentEntered, segmentLeft, segmentChange,
             surveyResponse, tierChange
+        /// The count of one rule's effects of one kind over the batch, added to what `rule_effects` holds.
+        case ruleEffects
         /// Not a row: the commit's segment changes, which the writer works out against the stored membership (for
         /// a commit that does not say what the customer's segments were before).
         case segmentsAgainstStore

@@ -7,13 +7,12 @@ import Synchronization
 /// out beforehand (``EncodedRows``), so the writer lock is held only for SQLite work.
 struct PreparedBatch: Sendable {
     let commits: [EventCommit]
-    /// The rows of the batch, in commit order, one buffer per part encoded on its own core.
+    /// The rows of the batch, in commit order, one buffer per part encoded on its own core; then the batch's
+    /// applied effects, counted per rule and kind.
     let rows: [EncodedRows]
-    /// Applied effects of the batch, counted per rule and kind.
-    let effectCounts: [EffectKey: Int]
 
     /// A rule and an effect kind.
-    struct EffectKey: Hashable, Sendable {
+    private struct EffectKey: Hashable {
         var rule: String
         var kind: String
     }
@@ -65,9 +64,16 @@ struct PreparedBatch: Sendable {
         }
         // The first failure in commit order, as a sequential encoding would report.
         if let failure = failures.withLock({ $0.min { $0.key < $1.key }?.value }) { throw failure }
+        // One upsert per rule and kind, filed under the batch's last commit (they add up all of it).
+        var effectRows = EncodedRows()
+        for (effect, count) in effectCounts {
+            effectRows.startRow(.ruleEffects, commit: commits.count - 1)
+            effectRows.append(effect.rule)
+            effectRows.append(effect.kind)
+            effectRows.append(Int64(count))
+        }
         self.commits = commits
-        self.rows = parts
-        self.effectCounts = effectCounts
+        self.rows = parts + [effectRows]
     }
 
     /// The ranges of commits encoded each on its own core: one per core for a batch large enough to pay for it, and
@@ -178,18 +184,6 @@ struct PreparedBatch: Sendable {
         let statements = try Statements(db)
         defer { statements.clearBindings() }  // they point into the buffers of rows
         for part in rows { try write(part, with: statements, in: db) }
-        let countEffects = try BulkStatement(
-            db,
-            sql: """
-                INSERT INTO rule_effects (rule, kind, count) VALUES (?, ?, ?)
-                ON CONFLICT (rule, kind) DO UPDATE SET count = count + excluded.count
-                """)
-        for (effect, count) in effectCounts {
-            countEffects.bind(effect.rule)
-            countEffects.bind(effect.kind)
-            countEffects.bind(Int64(count))
-            try countEffects.execute()
-        }
     }
 
     /// Runs the statement of each row of `part`, in order, over the row's values.
@@ -278,6 +272,11 @@ struct PreparedBatch: Sendable {
             case .surveyResponse: "INSERT INTO survey_responses (event_id, customer_id, at, score) VALUES (?, ?, ?, ?)"
             case .tierChange:
                 "INSERT INTO tier_changes (customer_id, event_id, at, from_tier, to_tier) VALUES (?, ?, ?, ?, ?)"
+            case .ruleEffects:
+                """
+                INSERT INTO rule_effects (rule, kind, count) VALUES (?, ?, ?)
+                ON CONFLICT (rule, kind) DO UPDATE SET count = count + excluded.count
+                """
             case .segmentsAgainstStore: nil
             }
         }

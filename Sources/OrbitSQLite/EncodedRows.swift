@@ -96,20 +96,42 @@ struct EncodedRows: Sendable {
         withUnsafeBytes(of: value) { bytes.append(contentsOf: $0) }
     }
 
-    /// Calls `body` for each row in order, with its target, its commit's index and a reader of its values.
-    func forEachRow(_ body: (Target, Int, inout ValueReader) throws -> Void) throws {
+    /// Calls `body` with a reader of the rows, in order. The rows and values it reads point into the buffer: they are
+    /// valid only inside `body`.
+    func withRows<R>(_ body: (inout RowReader) throws -> R) rethrows -> R {
         try bytes.withUnsafeBytes { buffer in
-            var reader = ValueReader(buffer: buffer, offset: 0, remaining: 0)
-            while reader.offset < buffer.count {
-                guard let target = Target(rawValue: buffer[reader.offset]) else {
-                    throw StoreError("internal error: an encoded row has an unknown target")
-                }
-                let commit = Int(buffer.loadUnaligned(fromByteOffset: reader.offset + 1, as: Int32.self))
-                reader.remaining = Int(buffer[reader.offset + 5])
-                reader.offset += 6
-                try body(target, commit, &reader)
-                while reader.remaining > 0 { _ = reader.next() }  // values the body did not read
+            var reader = RowReader(buffer: buffer)
+            return try body(&reader)
+        }
+    }
+
+    /// One row: where it goes, the index of the commit it comes from, and its values.
+    struct Row {
+        let target: Target
+        let commit: Int
+        var values: ValueReader
+    }
+
+    /// Reads the rows of a buffer, in order.
+    struct RowReader {
+        private let buffer: UnsafeRawBufferPointer
+        private var offset = 0
+
+        fileprivate init(buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
+
+        /// The next row, or nil after the last. However much of a row its reader reads, or when, the next row starts
+        /// where it should.
+        mutating func next() throws -> Row? {
+            guard offset < buffer.count else { return nil }
+            guard let target = Target(rawValue: buffer[offset]) else {
+                throw StoreError("internal error: an encoded row has an unknown target")
             }
+            let commit = Int(buffer.loadUnaligned(fromByteOffset: offset + 1, as: Int32.self))
+            let values = ValueReader(buffer: buffer, offset: offset + 6, remaining: Int(buffer[offset + 5]))
+            var end = values
+            while end.next() != nil {}
+            offset = end.offset
+            return Row(target: target, commit: commit, values: values)
         }
     }
 

@@ -14,16 +14,18 @@ struct EncodedRowsTests {
 
     private func readBack(_ rows: EncodedRows) throws -> [(EncodedRows.Target, Int, [Read])] {
         var read: [(EncodedRows.Target, Int, [Read])] = []
-        try rows.forEachRow { target, commit, values in
-            var row: [Read] = []
-            while let value = values.next() {
-                switch value {
-                case .null: row.append(.null)
-                case .integer(let number): row.append(.integer(number))
-                case .text(let utf8): row.append(.text(String(decoding: utf8, as: UTF8.self)))
+        try rows.withRows { rows in
+            while var next = try rows.next() {
+                var row: [Read] = []
+                while let value = next.values.next() {
+                    switch value {
+                    case .null: row.append(.null)
+                    case .integer(let number): row.append(.integer(number))
+                    case .text(let utf8): row.append(.text(String(decoding: utf8, as: UTF8.self)))
+                    }
                 }
+                read.append((next.target, next.commit, row))
             }
-            read.append((target, commit, row))
         }
         return read
     }
@@ -56,7 +58,7 @@ struct EncodedRowsTests {
         #expect(read[2].2 == [.integer(.max), .text(#"{"id":"c-1"}"#), .integer(0)])
     }
 
-    @Test("a row whose values the reader leaves unread does not shift the next row")
+    @Test("a row whose values are left unread does not shift the next row")
     func unreadValuesAreSkipped() throws {
         var rows = EncodedRows()
         rows.startRow(.tierChange, commit: 1)
@@ -65,12 +67,14 @@ struct EncodedRowsTests {
         rows.startRow(.appliedEvent, commit: 2)
         rows.append("e-2")
         var seen: [(EncodedRows.Target, Int, Read?)] = []
-        try rows.forEachRow { target, commit, values in
-            let first = values.next().map { value -> Read in
-                if case .text(let utf8) = value { return .text(String(decoding: utf8, as: UTF8.self)) }
-                return .null
+        try rows.withRows { rows in
+            while var row = try rows.next() {
+                let first = row.values.next().map { value -> Read in
+                    if case .text(let utf8) = value { return .text(String(decoding: utf8, as: UTF8.self)) }
+                    return .null
+                }
+                seen.append((row.target, row.commit, first))
             }
-            seen.append((target, commit, first))
         }
         #expect(seen.map(\.0) == [.tierChange, .appliedEvent])
         #expect(seen.map(\.2) == [.text("ada"), .text("e-2")])

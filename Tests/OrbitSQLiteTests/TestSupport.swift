@@ -197,7 +197,9 @@ func sampleCommits() throws -> [EventCommit] {
 
 /// A commit for the throughput test: a customer with some history, two ledger entries, a message every fourth
 /// commit and a segment update every tenth.
-func syntheticCommit(_ index: Int, customers: Int) throws -> EventCommit {
+/// A purchase by one of `customers` customers; one commit in `segmentsEvery` says what the customer's segments are
+/// now, but not what they were (the store works that out).
+func syntheticCommit(_ index: Int, customers: Int, segmentsEvery: Int = 10) throws -> EventCommit {
     let customerID = "c-\(index % customers)"
     let at = instant(minutes: index)
     var customer = Customer(id: customerID, signedUpAt: instant())
@@ -227,7 +229,7 @@ func syntheticCommit(_ index: Int, customers: Int) throws -> EventCommit {
                     rule: "thanks"
                 )
             ] : [],
-        segments: index % 10 == 0 ? ["buyers"] : nil,
+        segments: index % segmentsEvery == 0 ? ["buyers"] : nil,
         appliedEffects: [try appliedEffect("points-per-euro", kind: "awardPoints", detail: "50")]
     )
 }

@@ -492,6 +492,29 @@ import Testing
         #expect(converted.data == ["original_total": .integer(25), "original_currency": .string("USD")])
     }
 
+    /// A template of text around {line} cannot repeat an id, so the reader does not remember them; one with a column
+    /// can, even with {line} in it ("11" then line 1 and "1" then line 11 are both "111"), and the repeat is reported.
+    @Test func idTemplatesThatCanRepeatAreChecked() throws {
+        let text = (1...12).map { "\($0 == 11 ? "1" : $0 == 1 ? "11" : "9"),c-\($0),2026-11-20,1.00" }
+            .joined(separator: "\n")
+        func mapping(_ template: String) -> String {
+            #"{"columns": {"customer": 2, "at": 3, "total": 4}, "type": "purchase", "currency": "EUR", "#
+                + #""amount": "decimal", "id": "\#(template)"}"#
+        }
+        let lineOnly = try Self.csv(text, mapping("o-{line}-{line}"))
+        #expect(lineOnly.values.allSatisfy { if case .success = $0 { true } else { false } })
+        #expect(try CompiledCSVMapping(try CSVMapping.decode(json: mapping("o-{line}")), header: nil).idsAreUniquePerLine)
+
+        let withColumn = try Self.csv(text, mapping("{1}{line}"))
+        #expect(
+            Self.message(withColumn[11])
+                == #"the id "111" repeats the one of line 1: the mapping's id template must make ids unique "#
+                + "(include {line})")
+        #expect(withColumn.count == 12)
+        #expect(try !CompiledCSVMapping(try CSVMapping.decode(json: mapping("{1}{line}")), header: nil).idsAreUniquePerLine)
+        #expect(try !CompiledCSVMapping(try CSVMapping.decode(json: mapping("o-{1}")), header: nil).idsAreUniquePerLine)
+    }
+
     @Test func mappingValidation() throws {
         func problem(_ json: String) -> String? {
             do {

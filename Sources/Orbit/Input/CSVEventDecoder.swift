@@ -33,6 +33,12 @@ struct CompiledCSVMapping: Sendable {
     let decimalSeparator: UInt8
     let conversion: (to: Currency, rate: DecimalRate)?
 
+    /// Whether two lines of a file can never get the same id: the template is text around the line number, which
+    /// then reads back from the id. Otherwise the reader remembers every id, to report one that repeats.
+    var idsAreUniquePerLine: Bool {
+        idField == nil && idTemplate.contains(.line) && !idTemplate.contains { if case .column = $0 { true } else { false } }
+    }
+
     /// Checks `mapping` and resolves its column names against `header`. With a nil header (validating a mapping on
     /// its own, or a file without any line) names are checked only for needing a header.
     init(_ mapping: CSVMapping, header: [String]?) throws(InputProblem) {
@@ -241,6 +247,7 @@ struct CompiledCSVMapping: Sendable {
         }
 
         var data: [String: JSONValue] = [:]
+        data.reserveCapacity(dataColumns.count + (conversion == nil ? 0 : 2))  // grown in place, not rehashed
         var money: Money?
         let totalText = try total.map { (field) throws(InputProblem) in try value(field) } ?? ""
         if let total, !totalText.isEmpty {

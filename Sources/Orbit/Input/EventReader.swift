@@ -92,11 +92,13 @@ public struct EventReader: Sequence, Sendable {
         private let reader: EventReader
         private var position: Int
         private var line: Int
-        /// For CSV: the line of each id seen, to report ids that repeat.
+        /// For CSV whose ids could repeat: the line of each id seen, to report one that does.
+        private let remembersIDs: Bool
         private var seenIDs: [String: Int] = [:]
 
         init(reader: EventReader) {
             self.reader = reader
+            remembersIDs = reader.csv.map { !$0.idsAreUniquePerLine } ?? false
             position = reader.start
             line = reader.startLine
         }
@@ -118,7 +120,7 @@ public struct EventReader: Sequence, Sendable {
                 }
                 switch result {
                 case .success(let event):
-                    if reader.csv != nil {
+                    if remembersIDs {
                         if let first = seenIDs.updateValue(number, forKey: event.id) {
                             seenIDs[event.id] = first
                             let message =

@@ -6,26 +6,25 @@ import Orbit
 ///
 /// Why: a 2,500-event replay batch makes ~14,000 row writes; through GRDB's `StatementArguments` each binding is
 /// boxed as a `DatabaseValue` in an array, which added about 45 % to SQLite's own work (profiled on the CDNOW
-/// replay). Here a value goes straight to `sqlite3_bind_*`. The statement is prepared on the transaction's connection
-/// and finalised when the value is released: it never outlives the closure that `DatabaseWriter.write` runs it in,
-/// and GRDB's statement cache is not involved. Only `apply` (every batch of commits) uses it; everything else goes
-/// through GRDB.
+/// replay), and fetching one value through a GRDB cursor cost twice what SQLite's step did. Here a value goes
+/// straight to `sqlite3_bind_*`. The statement is GRDB's cached statement for `sql` on the transaction's
+/// connection (prepared once per connection, finalised with it; only these writes use these SQL texts), used only
+/// inside the closure that `DatabaseWriter.write` runs it in. Only `apply` (every batch of commits) uses it;
+/// everything else goes through GRDB.
 final class BulkStatement {
     private let connection: OpaquePointer
+    /// Keeps GRDB's statement, and so `statement`, alive.
+    private let owner: Statement
     private let statement: OpaquePointer
     private var index: Int32 = 0
 
-    /// Prepares `sql` on `db`'s connection.
+    /// The statement for `sql` on `db`'s connection.
     init(_ db: Database, sql: String) throws {
         guard let connection = db.sqliteConnection else { throw StoreError("the database connection is closed") }
-        var prepared: OpaquePointer?
-        let code = sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
-        guard code == SQLITE_OK, let prepared else { throw Self.error(code, connection, sql: sql) }
+        owner = try db.cachedStatement(sql: sql)
         self.connection = connection
-        self.statement = prepared
+        statement = owner.sqliteStatement
     }
-
-    deinit { sqlite3_finalize(statement) }
 
     /// Binds the next parameter (parameters are bound in order, then ``execute()`` runs the statement) to a value
     /// read from an ``EncodedRows`` buffer. Text is bound where it lies, without SQLite's copy (`SQLITE_STATIC`): the
@@ -58,13 +57,23 @@ final class BulkStatement {
     /// - Throws: GRDB's `DatabaseError` with SQLite's code and message, as GRDB itself would report it.
     func execute() throws {
         index = 0
+        defer { sqlite3_reset(statement) }
         let code = sqlite3_step(statement)
-        guard code == SQLITE_DONE else {
-            let error = Self.error(code, connection, sql: String(cString: sqlite3_sql(statement)))
-            sqlite3_reset(statement)
-            throw error
+        guard code == SQLITE_DONE else { throw Self.error(code, connection, sql: String(cString: sqlite3_sql(statement))) }
+    }
+
+    /// Runs a query with the parameters bound since the last run and returns the integer in the first column of its
+    /// first row (nil when it has none), then readies it for the next.
+    ///
+    /// - Throws: GRDB's `DatabaseError` with SQLite's code and message.
+    func integer() throws -> Int64? {
+        index = 0
+        defer { sqlite3_reset(statement) }
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW: return sqlite3_column_int64(statement, 0)
+        case SQLITE_DONE: return nil
+        case let code: throw Self.error(code, connection, sql: String(cString: sqlite3_sql(statement)))
         }
-        sqlite3_reset(statement)
     }
 
     private static func error(_ code: Int32, _ connection: OpaquePointer?, sql: String) -> DatabaseError {

@@ -21,9 +21,14 @@ struct CustomerVersionCheck: Sendable {
 
     func check(_ db: Database) throws {
         guard !expected.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: "SELECT version FROM customers WHERE id = ?")
+        let statement = try BulkStatement(db, sql: "SELECT version FROM customers WHERE id = ?")
+        defer { statement.clearBindings() }
         for customer in expected {
-            let stored = try Int64.fetchOne(statement, arguments: [customer.key]) ?? -1
+            var key = customer.key
+            let stored = try key.withUTF8 { key in
+                statement.bind(.text(UnsafeRawBufferPointer(key)))
+                return try statement.integer() ?? -1
+            }
             if stored != customer.version { throw StaleCustomer(customerID: customer.id) }
         }
     }

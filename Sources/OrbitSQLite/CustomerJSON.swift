@@ -103,7 +103,7 @@ enum CustomerJSON {
     /// An instant as its `Codable` form: the ISO 8601 text (only ASCII, nothing to escape).
     private static func append(_ instant: Instant, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: instant.description.utf8)
+        instant.withISO8601UTF8 { out.append(contentsOf: $0) }
         out.append(UInt8(ascii: "\""))
     }
 

@@ -31,13 +31,18 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible, 
 
     /// ISO 8601 in UTC: `2026-11-20T10:15:00Z` (milliseconds shown only when not zero).
     public var description: String {
+        withISO8601UTF8 { text in String(unsafeUninitializedCapacity: text.count) { $0.initialize(fromContentsOf: text) } }
+    }
+
+    /// Calls `body` with ``description``'s UTF-8 bytes, without making a `String` (the store writes every order's and
+    /// points batch's instant of every customer it saves).
+    public func withISO8601UTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let (days, milliseconds) = millisecondsSinceEpoch.floorDivided(by: Self.millisecondsPerDay)
         let (year, month, day) = CivilDate.fromDays(days)
         let seconds = milliseconds / 1000
-        // Written byte by byte (this runs for every instant a rule reads or the store encodes). Years outside
-        // 0...9999 keep their sign and every digit.
+        // Written byte by byte. Years outside 0...9999 keep their sign and every digit.
         let wideYear = (0...9999).contains(year) ? nil : pad(year, 4)
-        return String(unsafeUninitializedCapacity: 24 + (wideYear?.utf8.count ?? 0)) { buffer in
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24 + (wideYear?.utf8.count ?? 0)) { buffer in
             var end = 0
             if let wideYear {
                 for byte in wideYear.utf8 {
@@ -56,7 +61,7 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible, 
                 end = Self.write(separator: ".", digits: milliseconds % 1000, width: 3, into: buffer, at: end)
             }
             buffer[end] = UInt8(ascii: "Z")
-            return end + 1
+            return try body(UnsafeBufferPointer(rebasing: buffer[...end]))
         }
     }
 
@@ -157,8 +162,8 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible, 
 }
 
 private func pad(_ value: Int64, _ width: Int) -> String {
-    let text = String(value)
-    return String(repeating: "0", count: max(0, width - text.count)) + text
+    let digits = String(value.magnitude)
+    return (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - digits.count)) + digits
 }
 
 extension Int64 {

@@ -320,7 +320,9 @@ public final class SQLiteStore: Store {
 
     /// `id` as the store keys it: Unicode NFC, so that canonically equivalent ids (equal as Swift strings) match.
     static func key(_ id: String) -> String {
-        id.utf8.allSatisfy { $0 < 0x80 } ? id : id.precomposedStringWithCanonicalMapping
+        var id = id
+        // Over contiguous bytes: through the UTF-8 view, the check went byte by byte through a generic iterator.
+        return id.withUTF8 { $0.allSatisfy { $0 < 0x80 } } ? id : id.precomposedStringWithCanonicalMapping
     }
 
     static func encodeCustomer(_ customer: Customer, encoder: StreamingJSONEncoder) throws -> String {

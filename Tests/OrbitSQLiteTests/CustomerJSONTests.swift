@@ -47,6 +47,20 @@ struct CustomerJSONTests {
         }
     }
 
+    @Test(
+        "a string is written as a JSON literal that reads back as itself, escaped only where JSON requires",
+        arguments: [
+            ("plain", #""plain""#), ("", #""""#), ("say \"hi\"", #""say \"hi\"""#), (#"a\b"#, #""a\\b""#),
+            ("line\nbreak\r\ttab", #""line\nbreak\r\ttab""#), ("\u{01}\u{1F}", #""\u0001\u001f""#),
+            ("ü 😀 \u{7F}", "\"ü 😀 \u{7F}\""),
+        ])
+    func stringLiteral(text: String, literal: String) throws {
+        var bytes: [UInt8] = []
+        JSONByteWriter.appendString(text, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == literal)
+        #expect(try JSONDecoder().decode(String.self, from: Data(bytes)) == text)
+    }
+
     @Test("sets and dictionaries are written in order: the same customer is always the same text")
     func deterministic() throws {
         var customer = Customer(id: "c", signedUpAt: instant())

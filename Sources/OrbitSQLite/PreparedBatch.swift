@@ -21,7 +21,10 @@ struct PreparedBatch: Sendable {
     ///
     /// - Throws: ``StoreError`` when a customer or message cannot be encoded (a non-finite number, for instance).
     init(_ commits: [EventCommit]) throws {
-        let customerKeys = commits.map { SQLiteStore.key($0.customerID) }
+        // Through the buffer's addressor: mapping the array itself copied each commit whole to read its customer id.
+        let customerKeys = commits.withUnsafeBufferPointer { commits in
+            commits.indices.map { SQLiteStore.key(commits[$0].customerID) }
+        }
         var lastIndex: [String: Int] = [:]
         lastIndex.reserveCapacity(commits.count)
         for (index, key) in customerKeys.enumerated() { lastIndex[key] = index }

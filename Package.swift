@@ -105,7 +105,10 @@ let package = Package(
         ),
         .testTarget(
             name: "OrbitSQLiteTests",
-            dependencies: ["OrbitSQLite", "Orbit"],
+            dependencies: [
+                "OrbitSQLite", "Orbit", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

@@ -8,9 +8,10 @@ import Orbit
 /// boxed as a `DatabaseValue` in an array, which added about 45 % to SQLite's own work (profiled on the CDNOW
 /// replay), and fetching one value through a GRDB cursor cost twice what SQLite's step did. Here a value goes
 /// straight to `sqlite3_bind_*`. The statement is GRDB's cached statement for `sql` on the transaction's
-/// connection (prepared once per connection, finalised with it; only these writes use these SQL texts), used only
-/// inside the closure that `DatabaseWriter.write` runs it in. Only `apply` (every batch of commits) uses it;
-/// everything else goes through GRDB.
+/// connection: prepared once per connection, and kept alive by this object should GRDB's cache drop it. No GRDB code
+/// runs these SQL texts; they are stepped here only, inside the closure that `DatabaseWriter.write` runs. Only
+/// `apply` (every batch of commits: its writes and the customer-version check) uses it; everything else goes through
+/// GRDB.
 final class BulkStatement {
     private let connection: OpaquePointer
     /// Keeps GRDB's statement, and so `statement`, alive.
@@ -26,10 +27,10 @@ final class BulkStatement {
         statement = owner.sqliteStatement
     }
 
-    /// Binds the next parameter (parameters are bound in order, then ``execute()`` runs the statement) to a value
-    /// read from an ``EncodedRows`` buffer. Text is bound where it lies, without SQLite's copy (`SQLITE_STATIC`): the
-    /// caller keeps the buffer alive and unchanged until the statement has run and calls ``clearBindings()`` before
-    /// letting it go.
+    /// Binds the next parameter (parameters are bound in order, then ``execute()`` or ``integer()`` runs the
+    /// statement). Text is bound where it lies, without SQLite's copy (`SQLITE_STATIC`): in an ``EncodedRows`` buffer,
+    /// or a string's UTF-8 inside `withUTF8`. The caller keeps those bytes alive and unchanged until the statement has
+    /// run, and calls ``clearBindings()`` before they go.
     func bind(_ value: EncodedRows.Value) {
         index += 1
         switch value {
@@ -58,6 +59,7 @@ final class BulkStatement {
     func execute() throws {
         index = 0
         defer { sqlite3_reset(statement) }
+        try checkTransaction()
         let code = sqlite3_step(statement)
         guard code == SQLITE_DONE else { throw Self.error(code, connection, sql: String(cString: sqlite3_sql(statement))) }
     }
@@ -69,10 +71,19 @@ final class BulkStatement {
     func integer() throws -> Int64? {
         index = 0
         defer { sqlite3_reset(statement) }
+        try checkTransaction()
         switch sqlite3_step(statement) {
         case SQLITE_ROW: return sqlite3_column_int64(statement, 0)
         case SQLITE_DONE: return nil
         case let code: throw Self.error(code, connection, sql: String(cString: sqlite3_sql(statement)))
+        }
+    }
+
+    /// Refuses to run outside a transaction. GRDB checks this for the statements it runs; stepped here directly, a
+    /// statement after an error that ended the transaction (an interruption, an I/O error) would be saved on its own.
+    private func checkTransaction() throws {
+        guard sqlite3_get_autocommit(connection) == 0 else {
+            throw StoreError("internal error: a batch statement ran outside its write transaction")
         }
     }
 

@@ -189,8 +189,9 @@ struct PreparedBatch: Sendable {
         for part in rows { try write(part, with: statements, in: db) }
     }
 
-    /// Runs the statements of the rows of `part`. Every table gets its rows in the order of the part, and a row that
-    /// reads the store sees every row before it; appends wait to be written ``Statements/rowsPerInsert`` at a time.
+    /// Runs the statements of the rows of `part`. Appends wait to be written ``Statements/rowsPerInsert`` at a time;
+    /// every table still gets its rows in the order of the part. What waits is written before a commit whose segment
+    /// changes are worked out against the store, which appends to `segment_changes` after the rows before it.
     private func write(_ part: EncodedRows, with statements: Statements, in db: Database) throws {
         try part.withRows { rows in
             var appends = PendingAppends()
@@ -210,10 +211,8 @@ struct PreparedBatch: Sendable {
 
     /// Runs `statement` (a one-row statement) over the values of `row`.
     fileprivate func writeRow(_ row: EncodedRows.Row, with statement: BulkStatement) throws {
+        try Self.checkValueCount(of: row, for: statement)
         var values = row.values
-        guard values.remaining == statement.parameterCount else {
-            throw StoreError("internal error: a \(row.target) row has \(values.remaining) values")
-        }
         while let value = values.next() { statement.bind(value) }
         do {
             try statement.execute()
@@ -221,6 +220,13 @@ struct PreparedBatch: Sendable {
             where row.target == .appliedEvent && error.resultCode == .SQLITE_CONSTRAINT
         {
             throw StoreError("event '\(commits[row.commit].eventID)' was already applied")
+        }
+    }
+
+    /// Throws when `row` has not one value per parameter of `statement` (a one-row statement): a bug upstream.
+    fileprivate static func checkValueCount(of row: EncodedRows.Row, for statement: BulkStatement) throws {
+        guard row.values.remaining == statement.parameterCount else {
+            throw StoreError("internal error: a \(row.target) row has \(row.values.remaining) values")
         }
     }
 
@@ -252,18 +258,15 @@ struct PreparedBatch: Sendable {
         private let oneRow: [BulkStatement?]
         private let manyRows: [BulkStatement?]
 
+        /// The SQL of each target's statements, by target: writing one row, and (appends only) ``rowsPerInsert``.
+        private static let oneRowSQL = EncodedRows.Target.allCases.map { sql(for: $0, rows: 1) }
+        private static let manyRowsSQL = EncodedRows.Target.allCases.map {
+            isAppend($0) ? sql(for: $0, rows: rowsPerInsert) : nil
+        }
+
         init(_ db: Database) throws {
-            var oneRow = [BulkStatement?](repeating: nil, count: EncodedRows.Target.allCases.count)
-            var manyRows = oneRow
-            for target in EncodedRows.Target.allCases {
-                guard let sql = Self.sql(for: target, rows: 1) else { continue }
-                oneRow[Int(target.rawValue)] = try BulkStatement(db, sql: sql)
-                if Self.isAppend(target), let sql = Self.sql(for: target, rows: Self.rowsPerInsert) {
-                    manyRows[Int(target.rawValue)] = try BulkStatement(db, sql: sql)
-                }
-            }
-            self.oneRow = oneRow
-            self.manyRows = manyRows
+            oneRow = try Self.oneRowSQL.map { sql in try sql.map { try BulkStatement(db, sql: $0) } }
+            manyRows = try Self.manyRowsSQL.map { sql in try sql.map { try BulkStatement(db, sql: $0) } }
         }
 
         /// The one-row statement of `target`.
@@ -276,9 +279,10 @@ struct PreparedBatch: Sendable {
             for statement in oneRow + manyRows { statement?.clearBindings() }
         }
 
-        /// Whether rows of `target` only add rows that nothing in the write reads: those may wait and go in groups.
-        /// Segment memberships are deleted as well as inserted, and read by ``segmentsAgainstStore`` rows, so they
-        /// are written in place.
+        /// Whether rows of `target` may wait and go in groups: nothing in the write reads their table before the batch
+        /// ends, and a table's rows keep their order. They add rows, except customers, which are upserted (each once
+        /// per batch). Segment memberships are deleted as well as inserted, and read for ``segmentsAgainstStore``
+        /// rows, so they are written in place.
         static func isAppend(_ target: EncodedRows.Target) -> Bool {
             switch target {
             case .appliedEvent, .customer, .ledgerEntry, .outboxMessage, .segmentChange, .surveyResponse, .tierChange:
@@ -348,9 +352,7 @@ private struct PendingAppends {
 
     /// Adds `row`, and writes the rows of its target once there are enough of them.
     mutating func add(_ row: EncodedRows.Row, with statements: PreparedBatch.Statements, batch: PreparedBatch) throws {
-        guard row.values.remaining == statements[row.target].parameterCount else {
-            throw StoreError("internal error: a \(row.target) row has \(row.values.remaining) values")
-        }
+        try PreparedBatch.checkValueCount(of: row, for: statements[row.target])
         let target = Int(row.target.rawValue)
         rows[target].append(row)
         guard rows[target].count == PreparedBatch.Statements.rowsPerInsert else { return }
@@ -365,8 +367,13 @@ private struct PendingAppends {
         }
     }
 
-    /// Writes the waiting rows of `target` with `insert`. When it fails, writes them one by one instead: the failed
-    /// statement changed nothing, and the row that fails alone gets the error that names its commit.
+    /// Writes the waiting rows of `target` with `insert`.
+    ///
+    /// When a constraint refuses the group (an event written before), SQLite has undone that statement only, and the
+    /// transaction goes on: every row still waiting is then written one by one, event ids first, so that the error
+    /// names the event whichever table refused it (a survey response is keyed by its event too). Any other error
+    /// (an interruption, an I/O error) may have ended the transaction: it is thrown as it is, and nothing more is
+    /// written.
     private mutating func write(
         _ insert: BulkStatement, target: Int, with statements: PreparedBatch.Statements, batch: PreparedBatch
     ) throws {
@@ -376,10 +383,10 @@ private struct PendingAppends {
         }
         do {
             try insert.execute()
-        } catch {
-            for row in rows[target] { try batch.writeRow(row, with: statements[row.target]) }
+            rows[target].removeAll(keepingCapacity: true)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            try writeAll(with: statements, batch: batch)
         }
-        rows[target].removeAll(keepingCapacity: true)
     }
 }
 

@@ -1,7 +1,11 @@
 import Foundation
+import GRDB
+import GRDBSQLite
 import Orbit
-import OrbitSQLite
+import Synchronization
 import Testing
+
+@testable import OrbitSQLite
 
 @Suite("SQLiteStore")
 struct SQLiteStoreTests {
@@ -118,12 +122,23 @@ struct SQLiteStoreTests {
         }
     }
 
-    /// Large enough that the writer inserts most rows 32 at a time, with segment changes worked out against the
-    /// stored membership now and then (these commits do not say what the segments were before), which writes
-    /// what waits first.
+    /// Large enough that the writer inserts most rows 32 at a time. Most segment changes come from what the engine
+    /// knew (as the engine's own commits say); now and then a commit does not say what the segments were, and its
+    /// changes are worked out against the stored membership, after every change before it.
     @Test func aLargeBatchMatchesMemoryStoreRowForRow() async throws {
         try await withTemporaryDirectory { directory in
-            let commits = try (0..<700).map { try syntheticCommit($0, customers: 13, segmentsEvery: 50) }
+            var memberships: [String: Set<String>] = [:]
+            let commits = try (0..<700).map { index in
+                var commit = try syntheticCommit(index, customers: 13, segmentsEvery: 50)
+                if index % 50 != 0, index % 3 == 0 {
+                    // What the engine knew, and the other way round now.
+                    let previous = memberships[commit.customerID] ?? []
+                    commit.previousSegments = previous
+                    commit.segments = previous.isEmpty ? ["buyers"] : []
+                }
+                if let segments = commit.segments { memberships[commit.customerID] = segments }
+                return commit
+            }
             let memory = MemoryStore()
             let sqlite = try SQLiteStore(path: databasePath(in: directory))
             try await memory.apply(Array(commits.prefix(333)))
@@ -136,6 +151,57 @@ struct SQLiteStoreTests {
             #expect(try await Snapshot(sqlite, customers: ids) == expected)
             #expect(expected.ledgers[0].count == 2 * 54)
             #expect(expected.totals.events == 700)
+            #expect(expected.segmentChanges.count > 200)
+        }
+    }
+
+    /// A survey response is keyed by its event, like the applied event: a repeated survey fills its group of 32
+    /// before the event's own, and the error still names the event.
+    @Test func aRepeatedSurveyIsReportedAsAnEventAlreadyApplied() async throws {
+        try await withTemporaryDirectory { directory in
+            func commit(_ index: Int, survey: Bool) -> EventCommit {
+                let customer = Customer(id: "s-\(index % 7)", signedUpAt: instant())
+                let response = SurveyResponse(eventID: "sv-\(index)", customerID: customer.id, at: instant(), score: 9)
+                return EventCommit(
+                    eventID: "sv-\(index)", eventType: survey ? "survey" : "visit", customerID: customer.id,
+                    at: instant(), customer: customer, surveyResponse: survey ? response : nil)
+            }
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            let first = (0..<10).map { commit($0, survey: true) }
+            try await store.apply(first)
+            // 8 commits without a survey, then 31 surveys and a repeat: the survey group fills first.
+            let second =
+                (100..<108).map { commit($0, survey: false) } + (200..<231).map { commit($0, survey: true) } + [first[3]]
+                + (300..<340).map { commit($0, survey: true) }
+            let error = await #expect(throws: StoreError.self) { try await store.apply(second) }
+            #expect(error?.message == "event 'sv-3' was already applied")
+            #expect(try await store.totals().events == 10)
+            #expect(try await store.surveyResponses().count == 10)
+        }
+    }
+
+    /// An interruption (or an I/O error) can end the transaction in the middle of a group: nothing of the batch may
+    /// be saved after it, by retrying rows or by the statements that follow.
+    @Test func aWriteInterruptedMidBatchSavesNothing() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            let ledgerRowsLeft = Mutex(Int.max)
+            try await store.writer.write { db in
+                nonisolated(unsafe) let connection = db.sqliteConnection
+                db.add(
+                    function: DatabaseFunction("interrupt_at_row", argumentCount: 0, pure: false) { _ in
+                        if ledgerRowsLeft.withLock({ $0 -= 1; return $0 == 0 }) { sqlite3_interrupt(connection) }
+                        return 0
+                    })
+                try db.execute(
+                    sql: "CREATE TEMP TRIGGER interrupt BEFORE INSERT ON main.ledger BEGIN SELECT interrupt_at_row(); END")
+            }
+            ledgerRowsLeft.withLock { $0 = 40 }  // in the second group of ledger rows
+            let commits = try (0..<200).map { try syntheticCommit($0, customers: 20, segmentsEvery: 1_000) }
+            await #expect(throws: StoreError.self) { try await store.apply(commits) }
+            #expect(try await store.totals() == StoreTotals())
+            let ledgerRows = try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM ledger") }
+            #expect(ledgerRows == 0)
         }
     }
 

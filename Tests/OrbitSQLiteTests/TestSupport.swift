@@ -241,10 +241,14 @@ struct Snapshot: Equatable {
     var ledgers: [[PointsEntry]]
     var messages: [[OutboxMessage]]
     var segments: [Set<String>]
+    var segmentChanges: [SegmentChange]
+    var surveyResponses: [SurveyResponse]
 
     init(_ store: any Store, customers ids: [String]) async throws {
         totals = try await store.totals()
         customers = try await store.allCustomers()
+        segmentChanges = try await store.segmentChanges()
+        surveyResponses = try await store.surveyResponses()
         var ledgers: [[PointsEntry]] = []
         var messages: [[OutboxMessage]] = []
         var segments: [Set<String>] = []

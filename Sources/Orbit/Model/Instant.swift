@@ -35,8 +35,8 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible, 
     }
 
     /// Calls `body` with ``description``'s UTF-8 bytes, without making a `String` (the store writes every order's and
-    /// points batch's instant of every customer it saves).
-    public func withISO8601UTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    /// points batch's instant of every customer it saves). The bytes are valid only inside `body`.
+    package func withISO8601UTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let (days, milliseconds) = millisecondsSinceEpoch.floorDivided(by: Self.millisecondsPerDay)
         let (year, month, day) = CivilDate.fromDays(days)
         let seconds = milliseconds / 1000

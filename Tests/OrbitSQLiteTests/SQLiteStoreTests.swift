@@ -343,6 +343,8 @@ struct SQLiteStoreTests {
             customer.orders = [try order("o\"1", at: instant(minutes: 1), cents: -5)]
             customer.inactiveLapsesFired = [30: instant(days: 9), 90: instant(days: 1)]
             customer.pointsEarned = 1_234
+            // Points a rule made expire in ten million days: year 29404, which must read back.
+            customer.wallet.add(try batch("e#0", remaining: 5, expiresAt: instant().adding(days: 10_000_000)))
             let message = try outboxMessage(
                 "m#0", customer: customer.id, channel: .whatsapp, template: "t", data: tricky, at: instant(), rule: "r"
             )

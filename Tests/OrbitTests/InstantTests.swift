@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Orbit
@@ -26,5 +27,19 @@ struct InstantTests {
             let instant = Instant(millisecondsSinceEpoch: milliseconds)
             #expect(Instant(iso8601: instant.description) == instant)
         }
+    }
+
+    /// A rule can compute an instant beyond year 9999 (points that expire in ten million days): stored, it must read
+    /// back, or the customer holding it could not be loaded. Input stays limited to years 0…9999.
+    @Test("decodes what it encodes, whatever the year; input takes years 0…9999 only")
+    func anyYearDecodes() throws {
+        for milliseconds: Int64 in [-62_198_755_200_000, 253_402_300_800_000, 864_000_000_000_000_000, -1] {
+            let instant = Instant(millisecondsSinceEpoch: milliseconds)
+            let json = try JSONEncoder().encode([instant])
+            #expect(try JSONDecoder().decode([Instant].self, from: json) == [instant])
+        }
+        #expect(Instant(iso8601: "10000-01-01T00:00:00Z") == nil)
+        #expect(Instant(iso8601: "-0001-01-01T00:00:00Z") == nil)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([Instant].self, from: Data(#"["1-01-01"]"#.utf8)) }
     }
 }

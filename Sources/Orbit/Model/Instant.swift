@@ -87,8 +87,15 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible, 
     }
 
     /// Parses ISO 8601 with a zone: `2026-11-20T10:15:00Z`, `2026-11-20T11:15:00+01:00`, fractional seconds allowed;
-    /// a bare date `2026-11-20` means midnight UTC. Returns nil for anything else.
+    /// a bare date `2026-11-20` means midnight UTC. Returns nil for anything else, years outside 0…9999 included (an
+    /// event dated so is a mistake in its file).
     public init?(iso8601 text: String) {
+        self.init(iso8601: text, anyYear: false)
+    }
+
+    /// Parses ISO 8601 like ``init(iso8601:)``, and with `anyYear` also years outside 0…9999 as ``description``
+    /// writes them (`-0001-…`, `10000-…`): an instant the engine computed (a far expiry) must read back.
+    private init?(iso8601 text: String, anyYear: Bool) {
         var bytes = Array(text.utf8)[...]
         func number(_ count: Int) -> Int64? {
             guard bytes.count >= count else { return nil }
@@ -105,7 +112,15 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible, 
             bytes = bytes.dropFirst()
             return true
         }
-        guard let year = number(4), expect(UInt8(ascii: "-")), let month = number(2), expect(UInt8(ascii: "-")),
+        var year: Int64?
+        if anyYear {
+            let negative = expect(UInt8(ascii: "-"))
+            let digits = bytes.prefix { $0 >= 48 && $0 <= 57 }.count
+            year = digits >= 4 && digits <= 15 ? number(digits).map { negative ? -$0 : $0 } : nil
+        } else {
+            year = number(4)
+        }
+        guard let year, expect(UInt8(ascii: "-")), let month = number(2), expect(UInt8(ascii: "-")),
             let day = number(2), (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year)
         else { return nil }
         var milliseconds: Int64 = 0
@@ -149,7 +164,7 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible, 
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let instant = Instant(iso8601: text) else {
+        guard let instant = Instant(iso8601: text, anyYear: true) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 instant with a zone: '\(text)'"))
         }
         self = instant

@@ -57,11 +57,9 @@ final class BulkStatement {
     ///
     /// - Throws: GRDB's `DatabaseError` with SQLite's code and message, as GRDB itself would report it.
     func execute() throws {
-        index = 0
-        defer { sqlite3_reset(statement) }
-        try checkTransaction()
-        let code = sqlite3_step(statement)
-        guard code == SQLITE_DONE else { throw Self.error(code, connection, sql: String(cString: sqlite3_sql(statement))) }
+        try step { code in
+            guard code == SQLITE_DONE else { throw error(code) }
+        }
     }
 
     /// Runs a query with the parameters bound since the last run and returns the integer in the first column of its
@@ -69,28 +67,34 @@ final class BulkStatement {
     ///
     /// - Throws: GRDB's `DatabaseError` with SQLite's code and message.
     func integer() throws -> Int64? {
-        index = 0
-        defer { sqlite3_reset(statement) }
-        try checkTransaction()
-        switch sqlite3_step(statement) {
-        case SQLITE_ROW: return sqlite3_column_int64(statement, 0)
-        case SQLITE_DONE: return nil
-        case let code: throw Self.error(code, connection, sql: String(cString: sqlite3_sql(statement)))
+        try step { code in
+            switch code {
+            case SQLITE_ROW: return sqlite3_column_int64(statement, 0)
+            case SQLITE_DONE: return nil
+            default: throw error(code)
+            }
         }
     }
 
-    /// Refuses to run outside a transaction. GRDB checks this for the statements it runs; stepped here directly, a
-    /// statement after an error that ended the transaction (an interruption, an I/O error) would be saved on its own.
-    private func checkTransaction() throws {
+    /// Steps the statement once with the parameters bound since the last run, hands `body` SQLite's result code while
+    /// a row is readable, then readies the statement for the next run.
+    ///
+    /// It refuses to run outside a transaction. GRDB checks this for the statements it runs; stepped here directly,
+    /// a statement after an error that ended the transaction (an interruption, an I/O error) would be saved on its own.
+    private func step<T>(_ body: (Int32) throws -> T) throws -> T {
+        index = 0
+        defer { sqlite3_reset(statement) }
         guard sqlite3_get_autocommit(connection) == 0 else {
             throw StoreError("internal error: a batch statement ran outside its write transaction")
         }
+        return try body(sqlite3_step(statement))
     }
 
-    private static func error(_ code: Int32, _ connection: OpaquePointer?, sql: String) -> DatabaseError {
+    /// SQLite's error `code` for this statement, as GRDB reports errors.
+    private func error(_ code: Int32) -> DatabaseError {
         DatabaseError(
-            resultCode: ResultCode(rawValue: code), message: connection.map { String(cString: sqlite3_errmsg($0)) },
-            sql: sql)
+            resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)),
+            sql: String(cString: sqlite3_sql(statement)))
     }
 
     /// An empty C string that lives as long as the process.

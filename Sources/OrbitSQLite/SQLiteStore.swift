@@ -320,11 +320,9 @@ public final class SQLiteStore: Store {
 
     /// `id` as the store keys it: Unicode NFC, so that canonically equivalent ids (equal as Swift strings) match.
     static func key(_ id: String) -> String {
-        // Over contiguous bytes where the string has them: through the UTF-8 view, the check went byte by byte
-        // through a generic iterator.
-        let isASCII = id.utf8.withContiguousStorageIfAvailable { $0.allSatisfy { $0 < 0x80 } }
-            ?? id.utf8.allSatisfy { $0 < 0x80 }
-        return isASCII ? id : id.precomposedStringWithCanonicalMapping
+        var id = id
+        // Over contiguous bytes: through the UTF-8 view, the check went byte by byte through a generic iterator.
+        return id.withUTF8 { $0.allSatisfy { $0 < 0x80 } } ? id : id.precomposedStringWithCanonicalMapping
     }
 
     static func encodeCustomer(_ customer: Customer, encoder: StreamingJSONEncoder) throws -> String {

@@ -197,13 +197,7 @@ public final class RuleBook {
     private func withEventObject<T>(for view: EventView, _ body: (LuaReference) throws(RuleError) -> T)
         throws(RuleError) -> T
     {
-        do {
-            return try eventSlot.show(view) { object in try body(object) }
-        } catch let error as RuleError {
-            throw error
-        } catch {
-            throw RuleError(rule: nil, underlying: error as? LuaError ?? LuaError(kind: .runtime, message: "\(error)"))
-        }
+        try guarded(rule: nil) { try eventSlot.show(view) { object in try body(object) } }
     }
 
     /// ``effects(of:for:at:)`` over the values rules see.
@@ -387,16 +381,12 @@ public final class RuleBook {
         for view: CustomerView, rule: String? = nil, _ body: (LuaReference) throws(RuleError) -> T
     ) throws(RuleError) -> T {
         if let object = view.luaObject { return try body(object) }
-        do {
-            return try customerSlot.show(view) { object in
+        return try guarded(rule: rule) {
+            try customerSlot.show(view) { object in
                 view.luaObject = object
                 defer { view.luaObject = nil }
                 return try body(object)
             }
-        } catch let error as RuleError {
-            throw error
-        } catch {
-            throw RuleError(rule: rule, underlying: error as? LuaError ?? LuaError(kind: .runtime, message: "\(error)"))
         }
     }
 
@@ -432,11 +422,11 @@ public final class RuleBook {
         }
     }
 
-    /// Runs `body`, naming `rule` in any error it raises.
+    /// Runs `body`, naming `rule` (when there is one) in any error it raises.
     /// The name is built only when there is an error to name it in.
-    private func guarded(rule: @autoclosure () -> String, _ body: () throws -> Void) throws(RuleError) {
+    private func guarded<T>(rule: @autoclosure () -> String?, _ body: () throws -> T) throws(RuleError) -> T {
         do {
-            try body()
+            return try body()
         } catch let error as RuleError {
             throw error
         } catch let error as LuaError {

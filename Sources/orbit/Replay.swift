@@ -34,6 +34,9 @@ struct Replay: AsyncParsableCommand {
     @Option(help: "Events per transaction.")
     var batchSize: Int = 2_500
 
+    @Option(help: "Threads that run the rules at once, each with its own copy of them (default: 2, or 1 on one core).")
+    var threads = Engine.defaultEvaluationThreads
+
     @Argument(help: "Event files, replayed in order.")
     var files: [String]
 
@@ -41,6 +44,7 @@ struct Replay: AsyncParsableCommand {
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard threads > 0 else { throw ValidationError("--threads must be positive") }
     }
 
     func run() async throws {
@@ -54,7 +58,7 @@ struct Replay: AsyncParsableCommand {
         }
         let store = try storage.store()
         let clock = ManualClock(Instant(millisecondsSinceEpoch: 0))
-        let engine = Engine(rules: book, store: store, clock: clock, logger: logger)
+        let engine = Engine(rules: book, store: store, clock: clock, logger: logger, evaluationThreads: threads)
         var summary = ReplaySummary()
         var progress = Progress(enabled: !json)
         let started = ContinuousClock.now

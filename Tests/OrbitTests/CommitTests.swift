@@ -219,6 +219,21 @@ struct CommitTests {
         #expect(try await fixture.engine.customer("anna") == nil)
     }
 
+    @Test("a refused commit leaves the lapses it ran scheduled: they run with the next operation")
+    func refusedCommitKeepsLapses() async throws {
+        let fixture = try EngineFixture([
+            "rules/points.lua": #"earn "per-euro" { on = "purchase", points = function(e, c) return e.total // 100 end, expires = { days = 30 } }"#
+        ])
+        _ = try await fixture.engine.ingest(purchase("e-1", "anna", "2026-01-02T00:00:00Z", cents: 2000))
+        fixture.clock.advance(to: at("2026-02-10T00:00:00Z"))
+        // Anna's points expired on February 1st: the commit's evaluation runs that lapse first, then is refused.
+        await #expect(throws: CheckoutError.self) {
+            try await fixture.engine.commit(orderID: "o-ben", request("ben", cart(("A", "x", 1, 2000))), expectedTotal: 1)
+        }
+        #expect(try await fixture.engine.advance() == 1)
+        #expect(await fixture.store.ledger(customerID: "anna").map(\.kind) == [.earn, .expire])
+    }
+
     @Test("the same order id committed twice at once: one commit, the other gets its receipt")
     func concurrentSameOrderID() async throws {
         let fixture = try EngineFixture(["rules/offers.lua": #"offer "ten" { discount = percent_off(10) }"#])

@@ -10,6 +10,8 @@ final class YieldingStore: Store {
     let base = MemoryStore()
     /// How many of the next writes to refuse (a full disk, say).
     let refusals = Atomic<Int>(0)
+    /// Every commit written, in order.
+    let written = Mutex<[EventCommit]>([])
 
     func customer(_ id: String) async throws -> Customer? { await base.customer(id) }
     func allCustomers() async throws -> [Customer] { await base.allCustomers() }
@@ -21,6 +23,7 @@ final class YieldingStore: Store {
             throw StoreError("disk full")
         }
         try await base.apply(commits)
+        written.withLock { $0 += commits }
     }
     func ledger(customerID: String) async throws -> [PointsEntry] { await base.ledger(customerID: customerID) }
     func messages(customerID: String) async throws -> [OutboxMessage] { await base.messages(customerID: customerID) }

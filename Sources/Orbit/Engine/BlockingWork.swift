@@ -17,3 +17,25 @@ package func runBlocking<T: Sendable>(_ work: @escaping @Sendable () -> T) async
         DispatchQueue.global().async { continuation.resume(returning: work()) }
     }
 }
+
+/// Runs `work` for each index in `0..<count` at the same time, on the calling thread and Dispatch's, and returns
+/// the results in index order once all are done. `work` must touch nothing another index touches.
+func concurrentMap<T>(count: Int, _ work: (Int) -> T) -> [T] {
+    withoutActuallyEscaping(work) { work in
+        [T](unsafeUninitializedCapacity: count) { results, initialized in
+            // Each index runs `work` once and writes only its own result: the caller's promise, which the compiler
+            // cannot check.
+            let shared = UncheckedSendable((work: work, results: results.baseAddress!))
+            DispatchQueue.concurrentPerform(iterations: count) { index in
+                (shared.value.results + index).initialize(to: shared.value.work(index))
+            }
+            initialized = count
+        }
+    }
+}
+
+/// A value handed to other threads on the promise that they use it safely (see ``concurrentMap(count:_:)``).
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

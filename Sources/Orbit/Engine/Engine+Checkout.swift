@@ -7,7 +7,7 @@ extension Engine {
     public func quote(_ request: CheckoutRequest, at instant: Instant? = nil) async throws -> Quote {
         try await loadIfNeeded()
         let now = instant ?? clock.now()
-        let customer = customers[request.customerID] ?? newCustomer(request.customerID, at: now)
+        let customer = customers[request.customerID] ?? Evaluation.newCustomer(request.customerID, at: now, rules: rules)
         return try QuoteEvaluator(book: rules, request: request, customer: customer, now: now, state: checkoutState)
             .evaluate().quote
     }
@@ -67,13 +67,25 @@ extension Engine {
         -> OrderReceipt
     {
         let now = clock.now()
-        var batch = Batch()
-        runLapses(through: now, into: &batch)
-        let customer = current(request.customerID, in: batch) ?? newCustomer(request.customerID, at: now)
-        let evaluation = try QuoteEvaluator(
+        var (batch, receipt) = try evaluating { evaluation in
+            evaluation.runLapses(through: now)
+            return try evaluateOrder(orderID: orderID, request, expectedTotal: expectedTotal, at: now, in: &evaluation)
+        }
+        try await commit(&batch)
+        return receipt
+    }
+
+    /// Evaluates a new order at `now` into `evaluation`: the order's purchase and, with a referral, the referrer's
+    /// pending reward.
+    private func evaluateOrder(
+        orderID: String, _ request: CheckoutRequest, expectedTotal: Int64?, at now: Instant,
+        in evaluation: inout Evaluation
+    ) throws -> OrderReceipt {
+        let customer = evaluation.current(request.customerID) ?? evaluation.newCustomer(request.customerID, at: now)
+        let quoteEvaluation = try QuoteEvaluator(
             book: rules, request: request, customer: customer, now: now, state: checkoutState
         ).evaluate(forCommit: true)
-        let quote = evaluation.quote
+        let quote = quoteEvaluation.quote
         if let rejected = quote.rejectedCoupons.first {
             throw CheckoutError.couponRejected(code: rejected.code, reason: rejected.detail)
         }
@@ -87,37 +99,37 @@ extension Engine {
             throw CheckoutError.priceChanged(
                 expected: Money(minorUnits: expectedTotal, currency: quote.currency), actual: quote.amountDue)
         }
-        var purchase = evaluation.purchase
+        var purchase = quoteEvaluation.purchase
         purchase.id = "order:\(orderID)"
         purchase.orderID = orderID
-        var result = try apply(purchase, in: batch) { customer, context in
+        let host = evaluation
+        var result = try evaluation.apply(purchase) { customer, context in
             if quote.pointsToRedeem > 0 {
-                try self.applyEffects(
+                try host.applyEffects(
                     [ProposedEffect(effect: .deductPoints(quote.pointsToRedeem), rule: "checkout", file: "checkout", line: nil)],
                     to: &customer, context: &context, depth: 0)
             }
             if let referrer = quote.referrer, customer.referrer == nil { customer.referrer = referrer }
             for offer in quote.applied where offer.extraPoints > 0 {
-                self.award(offer.extraPoints, expiresAt: nil, rule: "offer '\(offer.offer)'", to: &customer, context: &context)
+                host.award(offer.extraPoints, expiresAt: nil, rule: "offer '\(offer.offer)'", to: &customer, context: &context)
             }
         }
         let earned = result.commit.ledger.filter { $0.kind == .earn }.reduce(0) { $0 + $1.points }
-        result.commit.claims = evaluation.claims
+        result.commit.claims = quoteEvaluation.claims
         result.commit.order = OrderRecord(
             orderID: orderID, customerID: request.customerID, at: now, requestFingerprint: request.fingerprint,
-            quote: quote, claims: evaluation.claims, pointsEarned: earned, pointsRedeemed: quote.pointsToRedeem,
+            quote: quote, claims: quoteEvaluation.claims, pointsEarned: earned, pointsRedeemed: quote.pointsToRedeem,
             refundedQuantities: Array(repeating: 0, count: request.cart.lines.count))
-        merge(result, into: &batch)
+        evaluation.merge(result)
         if let referrer = quote.referrer, let programme = rules.checkout.referral,
-            var referring = current(referrer, in: batch)
+            var referring = evaluation.current(referrer)
         {
             referring.pendingReferralRewards.append(
                 PendingReferralReward(
                     orderID: orderID, refereeID: request.customerID, dueAt: now.adding(days: programme.afterDays),
                     points: programme.referrerPoints, expiresAfterDays: programme.pointsExpireAfterDays))
-            try mergeHostChange(of: referring, eventID: "referral:\(orderID)", type: "referral-pending", at: now, into: &batch)
+            try evaluation.mergeHostChange(of: referring, eventID: "referral:\(orderID)", type: "referral-pending", at: now)
         }
-        try await commit(&batch)
         return OrderReceipt(
             orderID: orderID, quote: quote, pointsEarned: earned, pointsRedeemed: quote.pointsToRedeem, isNew: true)
     }
@@ -148,14 +160,27 @@ extension Engine {
         }
         let now = clock.now()
         let plan = try RefundPlan(order: order, lines: lines)
-        var batch = Batch()
-        runLapses(through: now, into: &batch)
+        var (batch, record) = try evaluating { evaluation in
+            evaluation.runLapses(through: now)
+            return try evaluateRefund(plan, of: &order, refundID: refundID, at: now, in: &evaluation)
+        }
+        try await commit(&batch)
+        return record
+    }
+
+    /// Evaluates the refund `plan` of `order` at `now` into `evaluation`: the refund's own commit and, when it
+    /// returns the whole order, the cancelled referral reward.
+    private func evaluateRefund(
+        _ plan: RefundPlan, of order: inout OrderRecord, refundID: String, at now: Instant,
+        in evaluation: inout Evaluation
+    ) throws -> RefundRecord {
+        let orderID = order.orderID
         let event = Event(
             id: "refund:\(refundID)", type: "refund", customerID: order.customerID, at: now,
             total: Money(minorUnits: plan.money, currency: order.quote.currency), orderID: orderID,
             data: ["refund": .string(refundID), "points_reversed": .integer(plan.pointsReversed)])
         var uncollected: Int64 = 0
-        var result = try apply(event, in: batch) { customer, context in
+        var result = try evaluation.apply(event) { customer, context in
             uncollected = self.reverse(plan, of: &customer, context: &context)
         }
         order.refundedQuantities = plan.refundedQuantities
@@ -168,7 +193,7 @@ extension Engine {
             pointsReturned: plan.pointsReturned, restoredOffers: plan.restoredOffers(rules: rules.checkout),
             referralCancelled: false)
         // A referral reward is cancelled when the referee's order is returned in full.
-        var referring = order.isFullyRefunded ? order.quote.referrer.flatMap { current($0, in: batch) } : nil
+        var referring = order.isFullyRefunded ? order.quote.referrer.flatMap { evaluation.current($0) } : nil
         if let index = referring?.pendingReferralRewards.firstIndex(where: { $0.orderID == orderID }) {
             referring?.pendingReferralRewards.remove(at: index)
             record.referralCancelled = true
@@ -176,44 +201,15 @@ extension Engine {
         result.commit.claims = plan.releasedClaims(rules: rules.checkout)
         result.commit.order = order
         result.commit.refund = record
-        merge(result, into: &batch)
+        evaluation.merge(result)
         if record.referralCancelled, let referring {
-            try mergeHostChange(
-                of: referring, eventID: "referral-cancel:\(refundID)", type: "referral-cancelled", at: now, into: &batch)
+            try evaluation.mergeHostChange(
+                of: referring, eventID: "referral-cancel:\(refundID)", type: "referral-cancelled", at: now)
         }
-        try await commit(&batch)
         return record
     }
 
     // MARK: Pieces the engine calls
-
-    /// A customer seen for the first time at `instant`, with a referral code when the programme has referrals.
-    func newCustomer(_ id: String, at instant: Instant) -> Customer {
-        var customer = Customer(id: id, signedUpAt: instant)
-        if rules.checkout.referral != nil { customer.referralCode = ReferralCode.make(for: id) }
-        return customer
-    }
-
-    /// Pays the referral rewards of `customer` that came due by `instant`.
-    func payReferralRewards(of customer: inout Customer, through instant: Instant, context: inout ApplyContext) {
-        let due = customer.pendingReferralRewards.filter { $0.dueAt <= instant }
-        guard !due.isEmpty else { return }
-        customer.pendingReferralRewards.removeAll { $0.dueAt <= instant }
-        for reward in due {
-            award(
-                reward.points, expiresAt: reward.expiresAfterDays.map { reward.dueAt.adding(days: $0) }, rule: "referral",
-                to: &customer, context: &context)
-        }
-    }
-
-    /// Records a change the host made to a customer (not an event from outside) as its own commit in the batch.
-    private func mergeHostChange(
-        of customer: Customer, eventID: String, type: String, at instant: Instant, into batch: inout Batch
-    ) throws {
-        merge(
-            try finish(customer, context: hostContext(eventID: eventID, eventType: type, at: instant), batch: batch),
-            into: &batch)
-    }
 
     /// Takes back earned points (as far as the balance allows) and gives back redeemed ones. Returns the points that
     /// could not be taken back.

@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 
 /// Orbit's engine: turns customer events into points, tiers, segments and messages through the rules, durably and
@@ -28,7 +29,10 @@ public actor Engine {
     var checkoutState = CheckoutState()
     /// The stored version of each customer as this engine last read or wrote it (see ``StaleCustomer``).
     private var versions: [String: Int64] = [:]
-    private var schedule = LapseSchedule()
+    private var schedule: LapseSchedules
+    /// The rule books evaluations run on: ``rules`` and, once a batch is large enough to split, copies of it, one
+    /// per shard of ``schedule`` (see ``Evaluation``).
+    private var ruleBooks: [RuleBook]
     private var isLoaded = false
     /// The store writes overlapped ingestions left running, oldest first (see ``ingestOverlapped(_:)``).
     var inFlight: [InFlightWrite] = []
@@ -72,13 +76,31 @@ public actor Engine {
     /// How deep events emitted by rules may nest.
     public static let maximumEmitDepth = 8
 
+    /// How many events a batch needs per shard before its evaluation is split (below that, splitting costs more
+    /// than it saves).
+    static let minimumEventsPerShard = 64
+
     /// Creates an engine over `rules`, keeping state in `store`, reading time from `clock`.
-    public init(rules: sending RuleBook, store: any Store, clock: any EngineClock, logger: Logger) {
+    ///
+    /// Large batches (``ingest(_:)-([Event])``, ``ingestOverlapped(_:)``) are evaluated on up to `evaluationThreads`
+    /// threads at once, each with its own copy of the rules (its own Lua state), customers split between them. The
+    /// effects are the same as on one thread, in the same order. Rules keep no state between calls: a value a rule
+    /// keeps in a Lua variable and `math.random`'s sequence are its copy's own.
+    public init(
+        rules: sending RuleBook, store: any Store, clock: any EngineClock, logger: Logger,
+        evaluationThreads: Int = Engine.defaultEvaluationThreads
+    ) {
         self.rules = rules
         self.store = store
         self.clock = clock
         self.logger = logger
+        ruleBooks = [rules]
+        schedule = LapseSchedules(shardCount: max(1, evaluationThreads))
     }
+
+    /// Two threads on a machine with two cores or more: a replay's rules then run beside the store's writes and
+    /// each other.
+    public static var defaultEvaluationThreads: Int { min(2, ProcessInfo.processInfo.activeProcessorCount) }
 
     // MARK: Ingestion
 
@@ -106,32 +128,89 @@ public actor Engine {
     /// `writing` holds the ids of events whose write is under way (the store cannot report them yet), by batch.
     func evaluate(_ events: [Event], writing: [Set<String>]) async throws -> (Batch, [IngestOutcome]) {
         let alreadyApplied = try await store.appliedEventIDs(among: events.map(\.id))
-        var batch = Batch()
-        // Room for a little more than a lapse per event besides the events (a replay of the CDNOW history runs 1.04
-        // per event), so that commits, which are large, are seldom moved to a bigger buffer.
-        batch.commits.reserveCapacity(events.count * 9 / 4)
-        batch.customers.reserveCapacity(events.count)
-        batch.memberships.reserveCapacity(events.count)
-        var seen = Set<String>()
-        var outcomes: [IngestOutcome] = []
-        outcomes.reserveCapacity(events.count)
-        for event in events {
+        var outcomes: [IngestOutcome?] = Array(repeating: nil, count: events.count)
+        var fresh: [Int] = []
+        fresh.reserveCapacity(events.count)
+        var seen = Set<String>(minimumCapacity: events.count)
+        for (index, event) in events.enumerated() {
             guard !alreadyApplied.contains(event.id), !writing.contains(where: { $0.contains(event.id) }),
                 seen.insert(event.id).inserted
             else {
-                outcomes.append(IngestOutcome(eventID: event.id, status: .duplicate, effects: []))
+                outcomes[index] = IngestOutcome(eventID: event.id, status: .duplicate, effects: [])
                 continue
             }
-            runLapses(through: event.at, into: &batch)
-            do {
-                let result = try apply(event, in: batch)
-                outcomes.append(IngestOutcome(eventID: event.id, status: .applied, effects: result.commit.appliedEffects))
-                merge(result, into: &batch)
-            } catch {
-                outcomes.append(IngestOutcome(eventID: event.id, status: .rejected(reason: "\(error)"), effects: []))
-            }
+            fresh.append(index)
         }
-        return (batch, outcomes)
+        let batch: Batch
+        if fresh.count >= Self.minimumEventsPerShard * schedule.shardCount, schedule.shardCount > 1,
+            let sharded = try evaluateInShards(events, at: fresh, outcomes: &outcomes)
+        {
+            batch = sharded
+        } else {
+            let ran: [(index: Int, outcome: IngestOutcome)]
+            (batch, ran) = evaluating { $0.run(events, at: fresh, shard: nil) }
+            for (index, outcome) in ran { outcomes[index] = outcome }
+        }
+        return (batch, outcomes.map { $0! })
+    }
+
+    /// Evaluates the events at `indices` on one rule book per shard of customers at once, and merges the shards'
+    /// batches. Returns nil, having changed nothing, when two shards issued the same coupon code (one evaluation
+    /// then decides which commit issues it).
+    private func evaluateInShards(_ events: [Event], at indices: [Int], outcomes: inout [IngestOutcome?]) throws
+        -> Batch?
+    {
+        while ruleBooks.count < schedule.shardCount { ruleBooks.append(try rules.loadedAgain()) }
+        var evaluations = (0..<schedule.shardCount).map { shard in
+            makeEvaluation(rules: ruleBooks[shard], schedule: schedule.takeShard(shard))
+        }
+        // Each shard's evaluation has a rule book and a schedule of its own and only reads what they share.
+        let shardOutcomes = evaluations.withUnsafeMutableBufferPointer { shards in
+            concurrentMap(count: shards.count) { shard in shards[shard].run(events, at: indices, shard: shard) }
+        }
+        var batches: [Batch] = []
+        for shard in evaluations.indices {
+            schedule.returnShard(shard, from: &evaluations[shard].schedule)
+            batches.append(Batch())
+            swap(&batches[shard], &evaluations[shard].batch)
+        }
+        guard let batch = Batch.merging(&batches) else {
+            rebuildSchedule()
+            return nil
+        }
+        for shard in shardOutcomes { for (index, outcome) in shard { outcomes[index] = outcome } }
+        return batch
+    }
+
+    /// Runs `body` over an evaluation of all customers on ``rules`` (the engine's schedule moved into it) and
+    /// returns the batch it made. When `body` throws, the schedule is as if it had not run.
+    func evaluating<T>(_ body: (inout Evaluation) throws -> T) rethrows -> (Batch, T) {
+        var evaluation = makeEvaluation(rules: rules, schedule: schedule.takeAll())
+        do {
+            let value = try body(&evaluation)
+            schedule = evaluation.schedule
+            return (evaluation.batch, value)
+        } catch {
+            // Lapses it ran are no longer scheduled: schedule them again from the engine's state.
+            schedule = evaluation.schedule
+            for id in evaluation.batch.customers.keys {
+                if let customer = customers[id] { schedule.scheduleNextLapse(of: customer, rules: rules) }
+            }
+            throw error
+        }
+    }
+
+    /// An evaluation over the engine's state on `rules`, covering the customers of `schedule`.
+    private func makeEvaluation(rules: RuleBook, schedule: LapseSchedules) -> Evaluation {
+        Evaluation(
+            rules: rules, customers: customers, memberships: memberships, coupons: checkoutState.coupons,
+            publishes: outlet.isOpen, logger: logger, schedule: schedule)
+    }
+
+    /// Schedules every customer's next lapse afresh, from the engine's state.
+    private func rebuildSchedule() {
+        schedule = LapseSchedules(shardCount: schedule.shardCount)
+        for customer in customers.values { schedule.scheduleNextLapse(of: customer, rules: rules) }
     }
 
     /// Moves the engine's time to `instant` (default: the clock's now): expires points and fires `inactive`
@@ -142,8 +221,7 @@ public actor Engine {
         return try await serial.withLock {
             try await retryingStale {
                 try await loadSerially()
-                var batch = Batch()
-                runLapses(through: instant, into: &batch)
+                var (batch, _) = evaluating { $0.runLapses(through: instant) }
                 let count = batch.commits.count
                 try await commit(&batch)
                 return count
@@ -197,6 +275,19 @@ public actor Engine {
         var memberships: [String: Set<String>] = [:]
         var commits: [EventCommit] = []
         var notifications: [EngineNotification] = []
+        /// Where each commit stands among the batch's events, for merging shards.
+        var order: [CommitOrder] = []
+        /// Codes of the coupons the commits issue.
+        var couponCodes: Set<String> = []
+    }
+
+    /// Where a commit stands among a batch's events.
+    struct CommitOrder {
+        /// The index of the event it is, or that it ran before (lapses come due by their event's instant).
+        var position: Int
+        var isEvent: Bool
+        /// How many of the batch's notifications it added.
+        var notificationCount: Int
     }
 
     /// What one event or lapse produced, merged into the batch once all of it succeeded.
@@ -205,22 +296,6 @@ public actor Engine {
         var commit: EventCommit
         var segments: Set<String>
         var notifications: [EngineNotification]
-    }
-
-    func current(_ id: String, in batch: Batch) -> Customer? { batch.customers[id] ?? customers[id] }
-
-    /// The segments the customer was last found in, over the batch's working state.
-    func currentSegments(of id: String, in batch: Batch) -> Set<String> {
-        batch.memberships[id] ?? memberships[id] ?? []
-    }
-
-    func merge(_ result: consuming CommitResult, into batch: inout Batch) {
-        let id = result.commit.customerID
-        scheduleNextLapse(of: result.commit.customer)
-        batch.customers[id] = result.commit.customer
-        batch.memberships[id] = result.segments
-        if !result.notifications.isEmpty { batch.notifications += result.notifications }
-        batch.commits.append(result.commit)
     }
 
     /// Loads the store's state once, for queries (which read committed state and need not wait for ingestion), and
@@ -251,7 +326,7 @@ public actor Engine {
         customers = [:]
         memberships = [:]
         versions = [:]
-        schedule = LapseSchedule()
+        schedule = LapseSchedules(shardCount: schedule.shardCount)
         checkoutState = CheckoutState()
     }
 
@@ -272,7 +347,7 @@ public actor Engine {
             customer.prediction = predictions[customer.id]
             customers[customer.id] = customer
             memberships[customer.id] = try await store.segments(customerID: customer.id)
-            scheduleNextLapse(of: customer)
+            schedule.scheduleNextLapse(of: customer, rules: rules)
             if let code = customer.referralCode { checkoutState.referralCodes[code] = customer.id }
         }
         checkoutState.usage = try await store.usage(keys: nil)
@@ -287,9 +362,8 @@ public actor Engine {
         do {
             try await store.apply(batch.commits)
         } catch {
-            // Nothing of the batch is in the store; the schedule may have moved past its lapses: rebuild it.
-            schedule = LapseSchedule()
-            for customer in customers.values { scheduleNextLapse(of: customer) }
+            // Nothing of the batch is in the store; the schedule may have moved past its lapses.
+            rebuildSchedule()
             throw error
         }
         absorb(batch)
@@ -324,96 +398,6 @@ public actor Engine {
         memberships.merge(batch.memberships) { _, new in new }
     }
 
-    private func scheduleNextLapse(of customer: Customer) {
-        if let due = nextLapse(of: customer) { schedule.schedule(customer.id, at: due) }
-    }
-
-    /// When something next happens to `customer` without an event.
-    private func nextLapse(of customer: Customer) -> Instant? {
-        var due = customer.wallet.nextExpiry
-        if let reward = customer.pendingReferralRewards.map(\.dueAt).min() { due = due.map { min($0, reward) } ?? reward }
-        let anchor = customer.lastActivityAt
-        for handler in rules.inactiveHandlers {
-            guard let days = handler.inactiveDays, customer.inactiveLapsesFired[days] != anchor else { continue }
-            let lapse = anchor.adding(days: days)
-            due = due.map { min($0, lapse) } ?? lapse
-        }
-        return due
-    }
-
-    /// Runs every lapse due at or before `instant`, in order, each as its own commit. Rules cannot stop time: a
-    /// failing `inactive` handler leaves nothing of its effects, a failing tier or segment rule leaves the customer's
-    /// tier and segments as they were, and either is logged; the lapse itself (expiries, the handler having fired)
-    /// is recorded.
-    func runLapses(through instant: Instant, into batch: inout Batch) {
-        while let (due, id) = schedule.popDue(through: instant) {
-            guard var customer = current(id, in: batch), let actual = nextLapse(of: customer), actual <= due else {
-                continue  // stale: the customer changed since this entry was scheduled
-            }
-            var context = ApplyContext(
-                eventID: "lapse:\(id):\(due.millisecondsSinceEpoch)", eventType: "lapse", at: due,
-                publishes: outlet.isOpen)
-            context.recordsEventID = false  // see EventCommit.recordsEventID
-            expirePoints(of: &customer, through: due, context: &context)
-            payReferralRewards(of: &customer, through: due, context: &context)
-            for handler in rules.inactiveHandlers {
-                guard let days = handler.inactiveDays, customer.inactiveLapsesFired[days] != customer.lastActivityAt,
-                    customer.lastActivityAt.adding(days: days) <= due
-                else { continue }
-                customer.inactiveLapsesFired[days] = customer.lastActivityAt
-                // On copies, so that a handler failing halfway leaves none of its effects.
-                var handled = customer
-                var handledContext = context
-                do {
-                    let proposed = try rules.effects(ofInactive: handler, for: handled, at: due)
-                    try applyEffects(proposed, to: &handled, context: &handledContext, depth: 0)
-                    customer = handled
-                    context = handledContext
-                } catch {
-                    logger.error("inactive handler failed", metadata: ["customer": "\(id)", "error": "\(error)"])
-                }
-            }
-            let standing: RuleBook.Standing
-            do {
-                standing = try rules.standing(of: customer, at: due)
-            } catch {
-                logger.error(
-                    "tier or segment rule failed at a lapse; tier and segments unchanged",
-                    metadata: ["customer": "\(id)", "error": "\(error)"])
-                standing = (rules.currentTier(of: customer), currentSegments(of: id, in: batch))
-            }
-            merge(complete(customer, context: context, standing: standing, batch: batch), into: &batch)
-        }
-    }
-
-    /// Applies one event over the batch's working state; changes nothing until the caller merges the result.
-    /// `hostEffects` applies what the host itself does besides the rules (a checkout's points payment), after the
-    /// event's own facts are recorded and before the rules run.
-    func apply(
-        _ event: Event, in batch: Batch,
-        hostEffects: (inout Customer, inout ApplyContext) throws -> Void = { _, _ in }
-    ) throws -> CommitResult {
-        var customer = current(event.customerID, in: batch) ?? newCustomer(event.customerID, at: event.at)
-        guard event.at >= customer.lastEventAt else {
-            throw EventRejection(
-                "event at \(event.at) is older than customer '\(customer.id)''s last event at \(customer.lastEventAt)")
-        }
-        try HostUpdates.apply(event, to: &customer)
-        customer.lastEventAt = event.at
-        var context = ApplyContext(
-            eventID: event.id, eventType: event.type, at: event.at, publishes: outlet.isOpen)
-        context.surveyResponse = try HostUpdates.surveyResponse(of: event)
-        try hostEffects(&customer, &context)
-        let proposed = try rules.effects(of: event, for: customer, at: event.at)
-        try applyEffects(proposed, to: &customer, context: &context, depth: 0)
-        return try finish(customer, context: context, batch: batch)
-    }
-
-    /// A context for a commit the host makes itself (a referral reward pending or cancelled).
-    func hostContext(eventID: String, eventType: String, at instant: Instant) -> ApplyContext {
-        ApplyContext(eventID: eventID, eventType: eventType, at: instant, publishes: outlet.isOpen)
-    }
-
     /// What one commit accumulates while its effects apply.
     struct ApplyContext {
         var eventID: String
@@ -441,139 +425,5 @@ public actor Engine {
             defer { sequence += 1 }
             return "\(eventID)#\(sequence)"
         }
-    }
-
-    private func expirePoints(of customer: inout Customer, through instant: Instant, context: inout ApplyContext) {
-        for batch in customer.wallet.expire(through: instant) {
-            context.ledger.append(
-                PointsEntry(
-                    id: "expire:\(batch.entryID)", customerID: customer.id, kind: .expire, points: -batch.remaining,
-                    at: batch.expiresAt ?? instant, expiresAt: nil, rule: nil, eventID: nil,
-                    reason: "batch \(batch.entryID) expired"))
-            context.notify(.pointsExpired(customerID: customer.id, points: batch.remaining))
-        }
-    }
-
-    func applyEffects(
-        _ proposed: [ProposedEffect], to customer: inout Customer, context: inout ApplyContext, depth: Int
-    ) throws {
-        for item in proposed {
-            let id = customer.id
-            switch item.effect {
-            case .awardPoints(let points, let expiresAt):
-                award(points, expiresAt: expiresAt, rule: item.rule, to: &customer, context: &context)
-            case .deductPoints(let points):
-                guard customer.wallet.spend(points) else {
-                    context.applied.append(
-                        AppliedEffect(
-                            rule: item.rule, kind: "skipped",
-                            detail: "deduct \(points) points: balance is \(customer.pointsBalance)"))
-                    continue
-                }
-                context.ledger.append(
-                    PointsEntry(
-                        id: context.nextID(), customerID: id, kind: .redeem, points: -points, at: context.at,
-                        expiresAt: nil, rule: item.rule, eventID: context.eventID, reason: item.rule))
-                context.notify(.pointsSpent(customerID: id, points: points, rule: item.rule))
-                context.applied.append(AppliedEffect(rule: item.rule, kind: "deduct", detail: "\(points) points"))
-            case .addTag(let tag):
-                customer.tags.insert(tag)
-                context.applied.append(AppliedEffect(rule: item.rule, kind: "tag", detail: tag))
-            case .removeTag(let tag):
-                customer.tags.remove(tag)
-                context.applied.append(AppliedEffect(rule: item.rule, kind: "untag", detail: tag))
-            case .setAttribute(let key, let value):
-                customer.attributes[key] = value == .null ? nil : value
-                context.applied.append(AppliedEffect(rule: item.rule, kind: "set", detail: key))
-            case .sendMessage(let channel, let template, let data):
-                guard customer.consent[channel] == true else {
-                    context.applied.append(
-                        AppliedEffect(
-                            rule: item.rule, kind: "skipped", detail: "\(channel.rawValue) '\(template)': no consent"))
-                    continue
-                }
-                let message = OutboxMessage(
-                    id: context.nextID(), customerID: id, channel: channel, template: template, data: data,
-                    queuedAt: context.at, rule: item.rule)
-                context.messages.append(message)
-                context.notify(.messageQueued(message))
-                context.applied.append(AppliedEffect(rule: item.rule, kind: "send", detail: "\(channel.rawValue) \(template)"))
-            case .issueCoupon(let coupon):
-                guard checkoutState.coupons[coupon.code] == nil, !context.coupons.contains(where: { $0.code == coupon.code })
-                else {
-                    context.applied.append(AppliedEffect(rule: item.rule, kind: "skipped", detail: "coupon \(coupon.code) exists"))
-                    continue
-                }
-                context.coupons.append(coupon)
-                context.applied.append(AppliedEffect(rule: item.rule, kind: "coupon", detail: coupon.offer))
-            case .emitEvent(let type, let data):
-                guard depth < Self.maximumEmitDepth else {
-                    throw EventRejection(
-                        "\(item.file):\(item.line ?? 0): in \(item.rule): emitted events nest deeper than "
-                            + "\(Self.maximumEmitDepth) levels (does a handler emit the event it handles?)")
-                }
-                let derived = Event(
-                    id: context.nextID(), type: type, customerID: id, at: context.at, data: data)
-                let effects = try rules.effects(of: derived, for: customer, at: context.at)
-                context.applied.append(AppliedEffect(rule: item.rule, kind: "emit", detail: type))
-                try applyEffects(effects, to: &customer, context: &context, depth: depth + 1)
-            }
-        }
-    }
-
-    /// Adds an earning batch of `points` to the customer's wallet and the ledger.
-    func award(
-        _ points: Int64, expiresAt: Instant?, rule: String, to customer: inout Customer, context: inout ApplyContext
-    ) {
-        let entryID = context.nextID()
-        context.ledger.append(
-            PointsEntry(
-                id: entryID, customerID: customer.id, kind: .earn, points: points, at: context.at, expiresAt: expiresAt,
-                rule: rule, eventID: context.eventID, reason: rule))
-        customer.wallet.add(PointsBatch(entryID: entryID, remaining: points, expiresAt: expiresAt))
-        customer.pointsEarned += points
-        context.notify(.pointsAwarded(customerID: customer.id, points: points, rule: rule))
-        context.applied.append(AppliedEffect(rule: rule, kind: "award", detail: "\(points) points"))
-    }
-
-    /// Re-evaluates tier and segments and completes the commit.
-    func finish(_ customer: consuming Customer, context: consuming ApplyContext, batch: Batch) throws -> CommitResult {
-        let standing = try rules.standing(of: customer, at: context.at)
-        return complete(customer, context: context, standing: standing, batch: batch)
-    }
-
-    /// Completes the commit with the customer's new `standing`: records a tier change and segment changes.
-    func complete(
-        _ customer: consuming Customer, context: consuming ApplyContext, standing: RuleBook.Standing, batch: Batch
-    ) -> CommitResult {
-        let tier = standing.tier?.name
-        var tierChange: TierChange?
-        if tier != customer.tier {
-            tierChange = TierChange(from: customer.tier, to: tier)
-            context.notify(.tierChanged(customerID: customer.id, from: customer.tier, to: tier))
-            customer.tier = tier
-        }
-        let segments = standing.segments
-        let previous = currentSegments(of: customer.id, in: batch)
-        var changedSegments: Set<String>?
-        if segments != previous {
-            changedSegments = segments
-            if context.publishes {
-                for name in segments.subtracting(previous).sorted() {
-                    context.notify(.segmentEntered(customerID: customer.id, segment: name))
-                }
-                for name in previous.subtracting(segments).sorted() {
-                    context.notify(.segmentLeft(customerID: customer.id, segment: name))
-                }
-            }
-        }
-        return CommitResult(
-            commit: EventCommit(
-                eventID: context.eventID, eventType: context.eventType, customerID: customer.id, at: context.at,
-                customer: customer, ledger: context.ledger, messages: context.messages, segments: changedSegments,
-                previousSegments: changedSegments == nil ? nil : previous, tierChange: tierChange,
-                appliedEffects: context.applied, coupons: context.coupons, surveyResponse: context.surveyResponse,
-                recordsEventID: context.recordsEventID),
-            segments: segments, notifications: context.notifications)
     }
 }

@@ -29,6 +29,10 @@ public final class RuleBook {
     let checkout = CheckoutRules()
     /// The evaluation in progress, which effect functions record into.
     var evaluation: RuleEvaluation?
+    /// What the rule book was loaded from, to load it again (``loadedAgain()``).
+    private let sources: [(name: String, source: String)]
+    private let limits: LuaLimits
+    private let logger: Logger
 
     /// Loads every `*.lua` file in `directory` (not `*_test.lua`), in name order.
     public convenience init(directory: String, limits: LuaLimits = LuaLimits(), logger: Logger) throws {
@@ -51,6 +55,9 @@ public final class RuleBook {
     /// Loads rule sources given as (file name, source), in order.
     public init(sources: [(name: String, source: String)], limits: LuaLimits = LuaLimits(), logger: Logger) throws {
         let lua = try LuaState(limits: limits, logger: logger)
+        self.sources = sources
+        self.limits = limits
+        self.logger = logger
         customerType = CustomerView.luaType()
         cartType = CartView.luaType()
         eventType = EventView.luaType()
@@ -77,6 +84,11 @@ public final class RuleBook {
             throw RuleError(underlying: error)
         }
         checkout.finishLoading(purchasesRunRules: handlesEvents(of: "purchase"))
+    }
+
+    /// The same rules loaded again into a Lua state of their own, for another thread.
+    func loadedAgain() throws -> RuleBook {
+        try RuleBook(sources: sources, limits: limits, logger: logger)
     }
 
     /// Names of the segments, in definition order.

@@ -166,11 +166,20 @@ public final class SQLiteStore: Store {
     /// Applies the commits in one write transaction: all or none. An event id that was applied before, or that
     /// occurs twice in `commits`, throws ``StoreError`` and leaves the store as it was.
     public func apply(_ commits: [EventCommit]) async throws {
-        guard !commits.isEmpty else { return }
+        try await apply(commits, after: nil)
+    }
+
+    /// Encodes `commits` while `predecessor` writes, then writes them: the writer's turn is then SQLite's work only.
+    public func apply(_ commits: [EventCommit], after predecessor: Task<Void, any Error>?) async throws {
+        guard !commits.isEmpty else {
+            try await predecessor?.value
+            return
+        }
         // Encoded before the write (the writer lock is then held for SQLite work only), off the cooperative pool.
         let (batch, checkout, versions) = try await runBlocking {
             (try PreparedBatch(commits), try CheckoutRows(commits), CustomerVersionCheck(commits))
         }
+        try await predecessor?.value
         try await write("apply \(commits.count) commits") { db in
             try versions.check(db)
             try batch.write(db)

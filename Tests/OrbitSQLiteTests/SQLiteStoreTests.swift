@@ -66,6 +66,20 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("a batch written after another waits for it, and is not written when that one failed")
+    func appliesAfterItsPredecessor() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: databasePath(in: directory))
+            let commits = try (0..<10).map { try syntheticCommit($0, customers: 5) }
+            let failed = Task<Void, any Error> { throw StoreError("disk full") }
+            await #expect(throws: StoreError.self) { try await store.apply(commits, after: failed) }
+            #expect(try await store.totals().events == 0)
+            let first = Task<Void, any Error> { try await store.apply(Array(commits[..<5])) }
+            try await store.apply(Array(commits[5...]), after: first)
+            #expect(try await store.totals().events == 10)
+        }
+    }
+
     @Test func rejectsAnEventAppliedInAnEarlierBatch() async throws {
         try await withTemporaryDirectory { directory in
             let commits = try sampleCommits()

@@ -46,8 +46,7 @@ extension Engine {
             let write = Task {
                 do {
                     // In order: after the batch before, and not at all when that one failed.
-                    try await previous?.value
-                    try await store.apply(commits)
+                    try await store.apply(commits, after: previous)
                 } catch {
                     failure.happened.store(true, ordering: .releasing)
                     throw error

@@ -107,6 +107,9 @@ public protocol Store: Sendable {
     /// (the engine filters duplicates first; the store's uniqueness is the last line of defence). Event ids of
     /// commits that do not record theirs (``EventCommit/recordsEventID``) are neither checked nor remembered.
     func apply(_ commits: [EventCommit]) async throws
+    /// ``apply(_:)`` once `predecessor` (the write before, in an ingestion that overlaps writes) has ended, and not
+    /// at all when it failed. A store may meanwhile prepare what needs no database, such as encoding the commits.
+    func apply(_ commits: [EventCommit], after predecessor: Task<Void, any Error>?) async throws
     /// The ledger of a customer, in order.
     func ledger(customerID: String) async throws -> [PointsEntry]
     /// The outbox messages of a customer, in order.
@@ -145,6 +148,14 @@ public protocol Store: Sendable {
     func savePredictions(_ predictions: PredictionSet) async throws
     /// The predictions of the last `orbit fit`, or nil.
     func predictions() async throws -> PredictionSet?
+}
+
+extension Store {
+    /// Waits for `predecessor`, then applies: nothing to prepare.
+    public func apply(_ commits: [EventCommit], after predecessor: Task<Void, any Error>?) async throws {
+        try await predecessor?.value
+        try await apply(commits)
+    }
 }
 
 /// Totals a replay summary and reports read.

@@ -20,23 +20,27 @@ struct CheckoutRows: Sendable {
                 throw StoreError("cannot encode \(what): \(SQLiteStore.describe(error))")
             }
         }
-        // By index, reading the few fields it needs: a commit is large, and most have none of these.
-        for index in commits.indices {
-            if let order = commits[index].order {
-                orders.append(
-                    (order.orderID, SQLiteStore.key(order.customerID), order.at.millisecondsSinceEpoch,
-                     try encode(order, "order '\(order.orderID)'")))
+        // Through the buffer, reading the few fields it needs: a commit is large, most have none of these, and a
+        // computed property (`order`, `refund`) read through the array's subscript copied the whole commit.
+        try commits.withUnsafeBufferPointer { commits in
+            for commit in commits.indices.lazy.map({ commits.baseAddress! + $0 }) {
+                if let order = commit.pointee.order {
+                    orders.append(
+                        (order.orderID, SQLiteStore.key(order.customerID), order.at.millisecondsSinceEpoch,
+                         try encode(order, "order '\(order.orderID)'")))
+                }
+                if let refund = commit.pointee.refund {
+                    refunds.append(
+                        (refund.refundID, refund.orderID, refund.at.millisecondsSinceEpoch,
+                         try encode(refund, "refund '\(refund.refundID)'")))
+                }
+                for coupon in commit.pointee.coupons {
+                    coupons.append(
+                        (coupon.code, coupon.offer, coupon.customerID.map(SQLiteStore.key),
+                         try encode(coupon, "coupon '\(coupon.code)'")))
+                }
+                claims += commit.pointee.claims
             }
-            if let refund = commits[index].refund {
-                refunds.append(
-                    (refund.refundID, refund.orderID, refund.at.millisecondsSinceEpoch,
-                     try encode(refund, "refund '\(refund.refundID)'")))
-            }
-            for coupon in commits[index].coupons {
-                coupons.append(
-                    (coupon.code, coupon.offer, coupon.customerID.map(SQLiteStore.key), try encode(coupon, "coupon '\(coupon.code)'")))
-            }
-            claims += commits[index].claims
         }
     }
 

@@ -109,9 +109,13 @@ function Customer:bucket(experiment, weights) end
 ---@field description? string What the segment means, for people.
 ---@field when? fun(c: orbit.Customer): boolean Who is in it, beyond the declared conditions.
 
+---@class orbit.PointsPer
+---@field per integer A point per whole amount of the event's total, in cents: `eur(1)`.
+---@field tier_multiplier? boolean Times the tier's multiplier (default true).
+
 ---@class orbit.EarnSpec
 ---@field on string The event type that earns, e.g. `"purchase"`.
----@field points integer|fun(e: orbit.Event, c: orbit.Customer): number Points per event (rounded down).
+---@field points integer|orbit.PointsPer|fun(e: orbit.Event, c: orbit.Customer): number Points per event (rounded down).
 ---@field expires? orbit.Window When the points expire after they were earned.
 ---@field when? fun(e: orbit.Event, c: orbit.Customer): boolean Earn only when this holds.
 

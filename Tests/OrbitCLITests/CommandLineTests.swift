@@ -107,8 +107,8 @@ struct ReplayCommandTests {
         #expect(small["lapses"] as? Int ?? 0 > 0)
     }
 
-    /// bench/loyalty-when writes the example's segments and platinum tier as `when` functions (the benchmark's
-    /// comparison): both must find the same tiers, segments and points.
+    /// bench/loyalty-when writes the example's segments and platinum tier as `when` functions and its earning rule as
+    /// a Lua function (the benchmark's comparison): both must find the same tiers, segments and points.
     @Test("the loyalty example's declared conditions and their Lua form give the same replay")
     func declaredConditionsMatchTheirLuaForm() throws {
         let directory = try TemporaryDirectory()

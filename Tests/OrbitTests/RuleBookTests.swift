@@ -61,7 +61,13 @@ struct RuleBookTests {
         (#"tiers { { name = "gold", orders = { at_least = 1, days = 0 } } }"#,
          "rules/x.lua:1: tier 'gold': orders.days must be a whole number of days above 0, got 0"),
         (#"earn "x" { on = "purchase", points = 1.5 }"#,
-         "rules/x.lua:1: earn 'x' needs points = <whole number> or points = function(e, c) ... end"),
+         "rules/x.lua:1: earn 'x' needs points = <whole number>, points = { per = eur(1) } or points = function(e, c) ... end"),
+        (#"earn "x" { on = "purchase", points = { per = 0 } }"#,
+         "rules/x.lua:1: earn 'x': points.per must be a whole amount above 0 in cents, like eur(1)"),
+        (#"earn "x" { on = "purchase", points = { pre = 100 } }"#,
+         "rules/x.lua:1: earn 'x': unknown field 'pre' (did you mean 'per'?)"),
+        (#"earn "x" { on = "purchase", points = { per = 100, tier_multiplier = "yes" } }"#,
+         "rules/x.lua:1: earn 'x': points.tier_multiplier must be true or false"),
         (#"on "inactive" (function(c) end)"#,
          #"rules/x.lua:1: on "inactive" needs the number of days: on "inactive" { days = 90 } (function(c) ... end)"#),
         (#"on "inactive" { days = 0 } (function(c) end)"#,
@@ -75,6 +81,36 @@ struct RuleBookTests {
     ])
     func malformed(source: String, expected: String) {
         #expect(loadError(source) == expected)
+    }
+
+    @Test("points = { per = … }: a point per whole amount of the total, times the tier's multiplier in whole numbers")
+    func pointsPerAmount() throws {
+        let book = try load([
+            ("rules/points.lua", """
+                earn "per-euro" { on = "purchase", points = { per = eur(1) } }
+                earn "per-ten" { on = "purchase", points = { per = eur(10), tier_multiplier = false } }
+                earn "per-review" { on = "review", points = { per = eur(1) } }
+                tiers { { name = "member" }, { name = "gold", min_points = 10, multiplier = 1.15 } }
+                """)
+        ])
+        var customer = Customer(id: "c-1", signedUpAt: at("2026-01-01T00:00:00Z"))
+        func points(_ event: Event) throws -> [String: Int64] {
+            var points: [String: Int64] = [:]
+            for proposed in try book.effects(of: event, for: customer, at: event.at) {
+                if case .awardPoints(let value, _) = proposed.effect { points[proposed.rule] = value }
+            }
+            return points
+        }
+        let purchase = Event(
+            id: "e-1", type: "purchase", customerID: "c-1", at: at("2026-01-02T00:00:00Z"),
+            total: Money(minorUnits: 10_099, currency: .eur))
+        customer.tier = "member"
+        #expect(try points(purchase) == ["per-euro": 100, "per-ten": 10])
+        // 100 × 1.15 is 114.99999999999999 in floating point; in thousandths it is 115.
+        customer.tier = "gold"
+        #expect(try points(purchase) == ["per-euro": 115, "per-ten": 10])
+        let review = Event(id: "e-2", type: "review", customerID: "c-1", at: at("2026-01-02T00:00:00Z"))
+        #expect(try points(review) == [:], "no total, no points")
     }
 
     @Test("a rule's runtime error names the file, the line and the rule")

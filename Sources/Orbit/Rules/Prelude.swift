@@ -106,8 +106,16 @@ enum Prelude {
             check_fields("earn", name, spec, { on = true, points = true, expires = true, when = true })
             if type(spec.on) ~= "string" then fail("earn '%s' needs on = \"<event type>\"", name) end
             local points = spec.points
-            if type(points) ~= "function" and math_type(points) ~= "integer" then
-              fail("earn '%s' needs points = <whole number> or points = function(e, c) ... end", name)
+            if type(points) == "table" then
+              check_fields("earn", name, points, { per = true, tier_multiplier = true })
+              if math_type(points.per) ~= "integer" or points.per <= 0 then
+                fail("earn '%s': points.per must be a whole amount above 0 in cents, like eur(1)", name)
+              end
+              if points.tier_multiplier ~= nil and type(points.tier_multiplier) ~= "boolean" then
+                fail("earn '%s': points.tier_multiplier must be true or false", name)
+              end
+            elseif type(points) ~= "function" and math_type(points) ~= "integer" then
+              fail("earn '%s' needs points = <whole number>, points = { per = eur(1) } or points = function(e, c) ... end", name)
             end
             local days
             if spec.expires ~= nil then

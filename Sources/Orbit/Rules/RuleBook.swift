@@ -146,8 +146,16 @@ public final class RuleBook {
         if let first = earnRules.first(where: { $0.name == name }) {
             throw DefinitionError("earn '\(name)' is defined twice (first at \(first.location))")
         }
-        let points: EarnRule.Points =
-            stack.typeName(at: 3) == "function" ? .computed(try stack.function(at: 3)) : .fixed(try stack.integer(at: 3))
+        let points: EarnRule.Points
+        switch stack.typeName(at: 3) {
+        case "function": points = .computed(try stack.function(at: 3))
+        case "table":
+            guard case .map(let options) = try stack.value(at: 3), let per = options["per"]?.integerValue else {
+                throw DefinitionError("earn '\(name)': points = { per = eur(1) } expected")
+            }
+            points = .perAmount(per: per, timesTierMultiplier: options["tier_multiplier"] != .bool(false))
+        default: points = .fixed(try stack.integer(at: 3))
+        }
         earnRules.append(
             EarnRule(
                 name: name, eventType: try stack.string(at: 2), points: points,
@@ -195,12 +203,14 @@ public final class RuleBook {
         guard earnRules.contains(where: { $0.eventType == event.type })
             || handlers.contains(where: { $0.eventType == event.type })
         else { return [] }
-        let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
+        let tier = currentTier(of: customer)
+        let view = CustomerView(customer: customer, now: now, tier: tier, book: self)
         // One userdata for the event and one for the customer, shared by every rule this event reaches.
         return try withEventObject(for: EventView(event, lua: lua)) { (eventValue) throws(RuleError) in
             try withCustomerObject(for: view) { (customerValue) throws(RuleError) in
                 try effects(
-                    of: event, eventValue: eventValue, customerValue: customerValue, customerID: customer.id, at: now)
+                    of: event, eventValue: eventValue, customerValue: customerValue, customerID: customer.id,
+                    tier: tier, at: now)
             }
         }
     }
@@ -214,7 +224,8 @@ public final class RuleBook {
 
     /// ``effects(of:for:at:)`` over the values rules see.
     private func effects(
-        of event: Event, eventValue: LuaReference, customerValue: LuaReference, customerID: String, at now: Instant
+        of event: Event, eventValue: LuaReference, customerValue: LuaReference, customerID: String,
+        tier: TierDefinition?, at now: Instant
     ) throws(RuleError) -> [ProposedEffect] {
         var proposed: [ProposedEffect] = []
         for rule in earnRules where rule.eventType == event.type {
@@ -223,6 +234,8 @@ public final class RuleBook {
                 let points: Int64
                 switch rule.points {
                 case .fixed(let value): points = value
+                case .perAmount(let per, let timesTierMultiplier):
+                    points = try Self.points(per: per, of: event, timesMultiplierOf: timesTierMultiplier ? tier : nil)
                 case .computed(let function):
                     points = try wholePoints(try call(function, eventValue, customerValue), rule: rule.name)
                 }
@@ -422,6 +435,19 @@ public final class RuleBook {
 
     private func call(_ function: LuaFunction, _ customer: LuaReference) throws(LuaError) -> LuaValue {
         try lua.call(function) { stack in stack.push(customer) } results: { try $0.value(at: 1) }
+    }
+
+    /// `points = { per = … }`: one point per whole `per` of the event's total (none without a total), times the
+    /// multiplier of `tier` when given, rounded down.
+    static func points(per: Int64, of event: Event, timesMultiplierOf tier: TierDefinition?) throws -> Int64 {
+        guard let total = event.total, total.minorUnits > 0 else { return 0 }
+        let points = total.minorUnits / per
+        guard let tier else { return points }
+        let (product, overflow) = points.multipliedReportingOverflow(by: tier.multiplierThousandths)
+        guard !overflow else {
+            throw DefinitionError("\(points) points times the multiplier of tier '\(tier.name)' are too many to count")
+        }
+        return product / 1000
     }
 
     private func wholePoints(_ value: LuaValue, rule: String) throws -> Int64 {

@@ -33,6 +33,9 @@ struct SegmentRule {
 struct EarnRule {
     enum Points {
         case fixed(Int64)
+        /// One point per whole `per` minor units of the event's total, times the tier's multiplier when
+        /// `timesTierMultiplier` (rounded down): worked out without Lua.
+        case perAmount(per: Int64, timesTierMultiplier: Bool)
         case computed(LuaFunction)
     }
 

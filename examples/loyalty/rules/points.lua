@@ -1,6 +1,6 @@
 -- One point per full euro spent, times the tier's multiplier. Points expire a year after they were earned.
 earn "points-per-euro" {
   on = "purchase",
-  points = function(e, c) return e.total // 100 * c.tier.multiplier end,
+  points = { per = eur(1) },
   expires = { days = 365 },
 }

@@ -104,6 +104,10 @@ function Customer:bucket(experiment, weights) end
 ---@field spent? orbit.WindowedBounds Money spent: `spent = { at_least = eur(500), days = 365 }`.
 ---@field days_since_last_order? orbit.Bounds Whole days since the last order; never met without orders.
 ---@field points? orbit.Bounds The points balance.
+---@field tagged? string|string[] Tags the customer must have: `tagged = "winback"`.
+
+---@class orbit.HandlerOptions: orbit.Conditions
+---@field days? integer For `on "inactive"`: days without an order.
 
 ---@class orbit.SegmentSpec: orbit.Conditions
 ---@field description? string What the segment means, for people.
@@ -142,10 +146,11 @@ function earn(name) end
 ---@param list orbit.TierSpec[]
 function tiers(list) end
 
----A handler for an event type: `on "purchase" (function(e, c) … end)`, or for inactivity:
+---A handler for an event type: `on "purchase" (function(e, c) … end)`, only for customers who meet conditions:
+---`on "purchase" { orders = { at_most = 1 } } (function(e, c) … end)`, or for inactivity:
 ---`on "inactive" { days = 90 } (function(c) … end)`.
 ---@param event_type string
----@return fun(handler: fun(e: orbit.Event, c: orbit.Customer)|{ days: integer }): fun(handler: fun(c: orbit.Customer))?
+---@return fun(handler: fun(e: orbit.Event, c: orbit.Customer)|orbit.HandlerOptions): fun(handler: fun(e: orbit.Event, c: orbit.Customer)|fun(c: orbit.Customer))?
 function on(event_type) end
 
 ---Proposes points for the customer (in a handler): `award(250, { expires = { days = 90 } })`.

@@ -44,7 +44,7 @@ struct RuleBookTests {
 
     @Test("malformed definitions say what is wrong and where", arguments: [
         (#"segment "vip" {}"#,
-         "rules/x.lua:1: segment 'vip' needs conditions: orders, spent, days_since_last_order, points "
+         "rules/x.lua:1: segment 'vip' needs conditions: orders, spent, days_since_last_order, points, tagged "
             + "(spent = { at_least = eur(500), days = 365 }) or when = function(c) ... end"),
         (#"segment "vip" { spent = { at_leest = 5 } }"#,
          "rules/x.lua:1: segment 'vip': spent: unknown field 'at_leest' (did you mean 'at_least'?)"),
@@ -72,6 +72,16 @@ struct RuleBookTests {
          #"rules/x.lua:1: on "inactive" needs the number of days: on "inactive" { days = 90 } (function(c) ... end)"#),
         (#"on "inactive" { days = 0 } (function(c) end)"#,
          "rules/x.lua:1: on 'inactive': days must be a whole number of days above 0, got 0"),
+        (#"on "purchase" { days = 3 } (function(e, c) end)"#,
+         #"rules/x.lua:1: on "purchase": days is for on "inactive" { days = N } only"#),
+        (#"on "purchase" { order = { at_most = 1 } } (function(e, c) end)"#,
+         #"rules/x.lua:1: on "purchase": unknown field 'order' (did you mean 'orders'?)"#),
+        (#"on "purchase" { tagged = { 3 } } (function(e, c) end)"#,
+         "rules/x.lua:1: on 'purchase': tagged needs tags as text, got 3"),
+        (#"on "purchase" { tagged = "vip" } (42)"#,
+         #"rules/x.lua:1: on "purchase" { ... } needs a function: on "purchase" { ... } (function(e, c) ... end)"#),
+        (#"segment "s" { tagged = {} }"#,
+         #"rules/x.lua:1: segment 's': tagged needs a tag or a list of tags: tagged = "winback""#),
         (#"tiers { { name = "a", min_points = 10 }, { name = "b", min_points = 5 } }"#,
          "rules/x.lua:1: tiers: tier 'b': min_points 5 is below the tier before it (10); list tiers lowest first"),
         ("segment \"a\" { when = function() end }\nsegment \"a\" { when = function() end }",
@@ -111,6 +121,38 @@ struct RuleBookTests {
         #expect(try points(purchase) == ["per-euro": 115, "per-ten": 10])
         let review = Event(id: "e-2", type: "review", customerID: "c-1", at: at("2026-01-02T00:00:00Z"))
         #expect(try points(review) == [:], "no total, no points")
+    }
+
+    @Test("a handler with conditions runs only for customers who meet them; segments can ask for tags")
+    func handlerConditions() throws {
+        let book = try load([
+            ("rules/x.lua", """
+                on "purchase" { orders = { at_most = 1 } } (function(e, c) award(100) end)
+                on "purchase" { tagged = { "winback", "vip" } } (function(e, c) untag("winback") end)
+                on "inactive" { days = 30, orders = { at_least = 2 } } (function(c) tag("lapsed-regular") end)
+                segment "won-back" { tagged = "winback", orders = { at_least = 1 } }
+                """)
+        ])
+        var customer = Customer(id: "c-1", signedUpAt: at("2026-01-01T00:00:00Z"))
+        let now = at("2026-01-10T00:00:00Z")
+        let purchase = Event(
+            id: "e-1", type: "purchase", customerID: "c-1", at: now, total: Money(minorUnits: 500, currency: .eur))
+        func order(_ index: Int) -> OrderSummary {
+            OrderSummary(orderID: "o-\(index)", at: now, total: Money(minorUnits: 500, currency: .eur))
+        }
+        customer.orders = [order(1)]
+        #expect(try book.effects(of: purchase, for: customer, at: now).map(\.rule) == ["on purchase (rules/x.lua:1)"])
+        customer.orders.append(order(2))
+        customer.tags = ["winback"]
+        #expect(try book.effects(of: purchase, for: customer, at: now).isEmpty, "one of two tags is not enough")
+        #expect(try book.segments(of: customer, at: now) == ["won-back"])
+        customer.tags = ["winback", "vip"]
+        #expect(try book.effects(of: purchase, for: customer, at: now).map(\.rule) == ["on purchase (rules/x.lua:2)"])
+        let inactive = try #require(book.inactiveHandlers.first)
+        #expect(try book.effects(ofInactive: inactive, for: customer, at: now).count == 1)
+        customer.orders = [order(1)]
+        #expect(try book.effects(ofInactive: inactive, for: customer, at: now).isEmpty)
+        #expect(try book.effects(of: purchase, for: customer, at: now).count == 2, "the first order, still tagged")
     }
 
     @Test("a rule's runtime error names the file, the line and the rule")

@@ -59,22 +59,24 @@ struct CustomerConditions: Sendable {
     }
 
     private(set) var bounds: [Bound] = []
+    /// Tags the customer must have (`tagged = { "winback" }`).
+    private(set) var tags: [String] = []
 
-    var isEmpty: Bool { bounds.isEmpty }
+    var isEmpty: Bool { bounds.isEmpty && tags.isEmpty }
 
-    /// Whether `customer` meets every bound at `now`.
+    /// Whether `customer` has every tag and meets every bound at `now`.
     func hold(for customer: Customer, at now: Instant) -> Bool {
-        bounds.allSatisfy { $0.holds(for: customer, at: now) }
+        tags.allSatisfy { customer.tags.contains($0) } && bounds.allSatisfy { $0.holds(for: customer, at: now) }
     }
 
-    /// One line per bound: what the customer has, what the bound asks, and whether that is enough
-    /// (`spent in the last 365 days = 32000 (at least 50000: not met)`).
+    /// One line per bound and tag: what the customer has, what the bound asks, and whether that is enough
+    /// (`spent in the last 365 days = 32000 (at least 50000: not met)`, `tagged winback (met)`).
     func explanation(for customer: Customer, at now: Instant) -> [String] {
         bounds.map { bound in
             let value = bound.value(for: customer, at: now).map(String.init) ?? "none, no orders"
             let verdict = bound.holds(for: customer, at: now) ? "met" : "not met"
             return "\(bound.measured) = \(value) (\(bound.limits): \(verdict))"
-        }
+        } + tags.map { "tagged \($0) (\(customer.tags.contains($0) ? "met" : "not met"))" }
     }
 }
 
@@ -89,13 +91,19 @@ extension CustomerConditions {
         case .map(let table) where table.isEmpty: items = []
         default: throw DefinitionError("conditions must be a list, got \(value.typeName)")
         }
-        bounds = try items.map { item in
-            guard case .map(let fields) = item, case .string(let name) = fields["measure"] ?? .nil,
-                let measure = Measure(rawValue: name)
-            else { throw DefinitionError("malformed condition \(item)") }
-            return Bound(
-                measure: measure, days: (fields["days"]?.integerValue).map(Int.init),
-                atLeast: fields["at_least"]?.integerValue, atMost: fields["at_most"]?.integerValue)
+        for item in items {
+            guard case .map(let fields) = item, case .string(let name) = fields["measure"] ?? .nil else {
+                throw DefinitionError("malformed condition \(item)")
+            }
+            if name == "tagged", case .string(let tag) = fields["tag"] ?? .nil {
+                tags.append(tag)
+                continue
+            }
+            guard let measure = Measure(rawValue: name) else { throw DefinitionError("malformed condition \(item)") }
+            bounds.append(
+                Bound(
+                    measure: measure, days: (fields["days"]?.integerValue).map(Int.init),
+                    atLeast: fields["at_least"]?.integerValue, atMost: fields["at_most"]?.integerValue))
         }
     }
 }

@@ -38,13 +38,15 @@ enum Prelude {
           end
         end
 
-        -- Conditions declared as data (orders, spent, days_since_last_order, points), for segments and tiers: a
-        -- list of { measure =, days =, at_least =, at_most = } for the host.
+        -- Conditions declared as data (orders, spent, days_since_last_order, points, tagged), for segments,
+        -- tiers and handlers: a list of { measure =, days =, at_least =, at_most = } and { measure = "tagged",
+        -- tag = } for the host.
         local measures = { "orders", "spent", "days_since_last_order", "points" }
         local windowed = { orders = true, spent = true }
 
         local function add_measures(allowed)
           for _, measure in ipairs(measures) do allowed[measure] = true end
+          allowed.tagged = true
           return allowed
         end
 
@@ -76,6 +78,19 @@ enum Prelude {
               list[#list + 1] = { measure = measure, days = bounds.days, at_least = bounds.at_least, at_most = bounds.at_most }
             end
           end
+          local tagged = spec.tagged
+          if type(tagged) == "string" then tagged = { tagged } end
+          if tagged ~= nil then
+            if type(tagged) ~= "table" or #tagged == 0 then
+              fail("%s '%s': tagged needs a tag or a list of tags: tagged = \"winback\"", kind, name)
+            end
+            for _, tag in ipairs(tagged) do
+              if type(tag) ~= "string" or tag == "" then
+                fail("%s '%s': tagged needs tags as text, got %s", kind, name, tostring(tag))
+              end
+              list[#list + 1] = { measure = "tagged", tag = tag }
+            end
+          end
           return list
         end
 
@@ -90,7 +105,7 @@ enum Prelude {
               fail("segment '%s': when must be a function(c)", name)
             end
             if spec.when == nil and #conditions == 0 then
-              fail("segment '%s' needs conditions: orders, spent, days_since_last_order, points "
+              fail("segment '%s' needs conditions: orders, spent, days_since_last_order, points, tagged "
                 .. "(spent = { at_least = eur(500), days = 365 }) or when = function(c) ... end", name)
             end
             if spec.description ~= nil and type(spec.description) ~= "string" then
@@ -166,15 +181,22 @@ enum Prelude {
             if type(handler) ~= "table" then
               fail("on \"%s\" needs a function: on \"%s\" (function(e, c) ... end)", event_type, event_type)
             end
-            if event_type ~= "inactive" then
-              fail("on \"%s\" takes no options; only on \"inactive\" { days = N } does", event_type)
+            local label = ("on \"%s\""):format(event_type)
+            if event_type ~= "inactive" and handler.days ~= nil then
+              fail("%s: days is for on \"inactive\" { days = N } only", label)
             end
-            check_fields("on", event_type, handler, { days = true })
-            check_days("on", event_type, handler.days, "days")
-            if handler.days == nil then fail("on \"inactive\" needs days = N") end
+            check_keys(label, handler, add_measures({ days = true }))
+            local conditions = check_conditions("on", event_type, handler)
+            if event_type == "inactive" then
+              check_days("on", event_type, handler.days, "days")
+              if handler.days == nil then fail("on \"inactive\" needs days = N") end
+            end
             return function(fn)
-              if type(fn) ~= "function" then fail("on \"inactive\" { days = %d } needs a function(c)", handler.days) end
-              define_handler(event_type, fn, handler.days)
+              if type(fn) ~= "function" then
+                fail("%s { ... } needs a function: %s { ... } (function(%s) ... end)", label, label,
+                  event_type == "inactive" and "c" or "e, c")
+              end
+              define_handler(event_type, fn, handler.days, conditions)
             end
           end
         end

@@ -187,7 +187,8 @@ public final class RuleBook {
     private func defineHandler(_ stack: inout LuaStack) throws {
         let handler = EventHandler(
             eventType: try stack.string(at: 1), inactiveDays: stack.isNil(at: 3) ? nil : Int(try stack.integer(at: 3)),
-            function: try stack.function(at: 2), location: RuleLocation(caller: stack))
+            function: try stack.function(at: 2), conditions: try CustomerConditions(try stack.value(at: 4)),
+            location: RuleLocation(caller: stack))
         handlers.append(handler)
         if handler.eventType == "inactive" {
             inactiveHandlers = handlers.filter { $0.eventType == "inactive" }
@@ -199,18 +200,21 @@ public final class RuleBook {
 
     /// The effects the earning rules and the handlers of `event` propose for `customer`. Changes nothing.
     func effects(of event: Event, for customer: Customer, at now: Instant) throws(RuleError) -> [ProposedEffect] {
-        // Nothing for Lua to see when no rule handles this type (two userdata per event otherwise).
-        guard earnRules.contains(where: { $0.eventType == event.type })
-            || handlers.contains(where: { $0.eventType == event.type })
-        else { return [] }
+        let due = handlers.filter { $0.eventType == event.type && $0.conditions.hold(for: customer, at: now) }
+        guard !due.isEmpty || earnRules.contains(where: { $0.eventType == event.type }) else { return [] }
         let tier = currentTier(of: customer)
+        // Nothing for Lua to see when no handler runs and the earning rules are declared (two userdata per event
+        // otherwise).
+        guard !due.isEmpty || earnRules.contains(where: { $0.eventType == event.type && $0.callsLua }) else {
+            return try effects(of: event, handlers: [], values: nil, customerID: customer.id, tier: tier, at: now)
+        }
         let view = CustomerView(customer: customer, now: now, tier: tier, book: self)
         // One userdata for the event and one for the customer, shared by every rule this event reaches.
         return try withEventObject(for: EventView(event, lua: lua)) { (eventValue) throws(RuleError) in
             try withCustomerObject(for: view) { (customerValue) throws(RuleError) in
                 try effects(
-                    of: event, eventValue: eventValue, customerValue: customerValue, customerID: customer.id,
-                    tier: tier, at: now)
+                    of: event, handlers: due, values: (eventValue, customerValue), customerID: customer.id, tier: tier,
+                    at: now)
             }
         }
     }
@@ -222,22 +226,31 @@ public final class RuleBook {
         try guarded(rule: nil) { try eventSlot.show(view) { object in try body(object) } }
     }
 
-    /// ``effects(of:for:at:)`` over the values rules see.
+    /// ``effects(of:for:at:)``: the earning rules, then `handlers` (those whose conditions hold), over the values
+    /// rules see as `e` and `c` (nil when no rule calls Lua).
     private func effects(
-        of event: Event, eventValue: LuaReference, customerValue: LuaReference, customerID: String,
-        tier: TierDefinition?, at now: Instant
+        of event: Event, handlers due: [EventHandler], values: (event: LuaReference, customer: LuaReference)?,
+        customerID: String, tier: TierDefinition?, at now: Instant
     ) throws(RuleError) -> [ProposedEffect] {
         var proposed: [ProposedEffect] = []
         for rule in earnRules where rule.eventType == event.type {
             try guarded(rule: "earn '\(rule.name)'") {
-                if let condition = rule.condition, try !call(condition, eventValue, customerValue).isTruthy { return }
+                func lua() throws -> (event: LuaReference, customer: LuaReference) {
+                    guard let values else { throw DefinitionError("the rule calls Lua, but no values were lent") }
+                    return values
+                }
+                if let condition = rule.condition {
+                    let lent = try lua()
+                    if try !call(condition, lent.event, lent.customer).isTruthy { return }
+                }
                 let points: Int64
                 switch rule.points {
                 case .fixed(let value): points = value
                 case .perAmount(let per, let timesTierMultiplier):
                     points = try Self.points(per: per, of: event, timesMultiplierOf: timesTierMultiplier ? tier : nil)
                 case .computed(let function):
-                    points = try wholePoints(try call(function, eventValue, customerValue), rule: rule.name)
+                    let lent = try lua()
+                    points = try wholePoints(try call(function, lent.event, lent.customer), rule: rule.name)
                 }
                 guard points > 0 else { return }
                 proposed.append(
@@ -246,8 +259,10 @@ public final class RuleBook {
                         rule: rule.name, file: rule.location.file, line: rule.location.line))
             }
         }
-        for handler in handlers where handler.eventType == event.type {
-            proposed += try run(handler, event: eventValue, customer: customerValue, customerID: customerID, now: now)
+        if let values {
+            for handler in due {
+                proposed += try run(handler, event: values.event, customer: values.customer, customerID: customerID, now: now)
+            }
         }
         return proposed
     }
@@ -256,6 +271,7 @@ public final class RuleBook {
     func effects(ofInactive handler: EventHandler, for customer: Customer, at now: Instant) throws(RuleError)
         -> [ProposedEffect]
     {
+        guard handler.conditions.hold(for: customer, at: now) else { return [] }
         let view = CustomerView(customer: customer, now: now, tier: currentTier(of: customer), book: self)
         return try withCustomerObject(for: view, rule: handler.name) { (customerValue) throws(RuleError) in
             try run(handler, event: nil, customer: customerValue, customerID: customer.id, now: now)

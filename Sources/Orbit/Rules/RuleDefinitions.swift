@@ -45,6 +45,13 @@ struct EarnRule {
     var expiresAfterDays: Int?
     var condition: LuaFunction?
     var location: RuleLocation
+
+    /// Whether earning needs a call into Lua (a `when` function or points computed by a function).
+    var callsLua: Bool {
+        if condition != nil { return true }
+        if case .computed = points { return true }
+        return false
+    }
 }
 
 /// One level of `tiers { … }`, lowest first.
@@ -76,14 +83,21 @@ struct EventHandler {
     /// For `inactive` handlers: days without an order.
     var inactiveDays: Int?
     var function: LuaFunction
+    /// What the customer must meet for the handler to run (`on "purchase" { orders = { at_most = 1 } }`), checked
+    /// without Lua.
+    var conditions: CustomerConditions
     var location: RuleLocation
     /// How effects per rule name this handler: `on purchase (rules/welcome.lua:4)`.
     let name: String
 
-    init(eventType: String, inactiveDays: Int?, function: LuaFunction, location: RuleLocation) {
+    init(
+        eventType: String, inactiveDays: Int?, function: LuaFunction, conditions: CustomerConditions = CustomerConditions(),
+        location: RuleLocation
+    ) {
         self.eventType = eventType
         self.inactiveDays = inactiveDays
         self.function = function
+        self.conditions = conditions
         self.location = location
         let trigger = inactiveDays.map { "\(eventType) \($0)d" } ?? eventType
         name = "on \(trigger) (\(location))"

@@ -7,9 +7,7 @@ on "signup" (function(e, c)
   end
 end)
 
-on "purchase" (function(e, c)
-  if c.order_count == 1 then
-    award(100, { expires = { days = 365 } })
-    tag("first-order")
-  end
+on "purchase" { orders = { at_most = 1 } } (function(e, c)
+  award(100, { expires = { days = 365 } })
+  tag("first-order")
 end)

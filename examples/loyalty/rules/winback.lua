@@ -7,9 +7,7 @@ on "inactive" { days = 90 } (function(c)
 end)
 
 -- Welcome back: the first order after a win-back earns a bonus and clears the tag.
-on "purchase" (function(e, c)
-  if c:has_tag("winback") then
-    untag("winback")
-    award(150, { expires = { days = 365 } })
-  end
+on "purchase" { tagged = "winback" } (function(e, c)
+  untag("winback")
+  award(150, { expires = { days = 365 } })
 end)

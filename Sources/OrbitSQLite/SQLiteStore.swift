@@ -176,10 +176,12 @@ public final class SQLiteStore: Store {
             return
         }
         // Encoded before the write (the writer lock is then held for SQLite work only), off the cooperative pool.
-        let (batch, checkout, versions) = try await runBlocking {
-            (try PreparedBatch(commits), try CheckoutRows(commits), CustomerVersionCheck(commits))
+        let encoded = await runBlocking {
+            Result { (try PreparedBatch(commits), try CheckoutRows(commits), CustomerVersionCheck(commits)) }
         }
+        // The write before first: its error, when it failed, is the one to report.
         try await predecessor?.value
+        let (batch, checkout, versions) = try encoded.get()
         try await write("apply \(commits.count) commits") { db in
             try versions.check(db)
             try batch.write(db)

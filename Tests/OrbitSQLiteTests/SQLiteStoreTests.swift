@@ -77,6 +77,11 @@ struct SQLiteStoreTests {
             let first = Task<Void, any Error> { try await store.apply(Array(commits[..<5])) }
             try await store.apply(Array(commits[5...]), after: first)
             #expect(try await store.totals().events == 10)
+            // A batch that cannot be encoded either reports the failed write before it: that error came first.
+            var unencodable = try syntheticCommit(10, customers: 5)
+            unencodable.customer.attributes["score"] = .number(.nan)
+            let error = await #expect(throws: StoreError.self) { try await store.apply([unencodable], after: failed) }
+            #expect(error?.message == "disk full")
         }
     }
 

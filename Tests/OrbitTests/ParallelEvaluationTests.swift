@@ -109,6 +109,33 @@ struct ParallelEvaluationTests {
         #expect(Set(written.map { LapseSchedules.shard(of: $0.customerID, among: 2) }) == [0, 1])
     }
 
+    @Test("ids that are equal as strings but not as bytes are one customer, on one thread or two")
+    func canonicallyEquivalentIDs() async throws {
+        // "å" as one character and as "a" with a combining ring: equal strings, different UTF-8.
+        let (composed, decomposed) = ("ann\u{e5}", "anna\u{30a}")
+        #expect(composed == decomposed && Array(composed.utf8) != Array(decomposed.utf8))
+        var events = (0..<140).map { Event(id: "f-\($0)", type: "consent", customerID: "f-\($0)", at: Self.day(0)) }
+        for (index, id) in [composed, decomposed, composed].enumerated() {
+            events.append(
+                Event(
+                    id: "p-\(index)", type: "purchase", customerID: id, at: Self.day(index + 1),
+                    total: Money(minorUnits: 2_000, currency: .eur), orderID: "o-\(index)"))
+        }
+        var runs: [(written: [EventCommit], lapses: Int, customer: Customer?)] = []
+        for threads in [1, 2] {
+            let store = YieldingStore()
+            let engine = try Self.engine(threads: threads, store: store)
+            _ = try await engine.ingest(events)
+            let lapses = try await engine.advance(to: Self.day(60))
+            runs.append((store.written.withLock { $0 }, lapses, try await engine.customer(decomposed)))
+        }
+        #expect(runs[0].customer?.orders.count == 3)
+        #expect(runs[0].customer?.pointsBalance == 5, "the points expired; the 10-day inactivity handler awarded 5")
+        #expect(runs[1].written == runs[0].written)
+        #expect(runs[1].lapses == runs[0].lapses)
+        #expect(runs[1].customer == runs[0].customer)
+    }
+
     @Test("a coupon code issued twice in one batch is issued once; the second effect says it exists")
     func couponIssuedOncePerBatch() async throws {
         let store = YieldingStore()

@@ -33,6 +33,8 @@ public actor Engine {
     /// The rule books evaluations run on: ``rules`` and, once a batch is large enough to split, copies of it, one
     /// per shard of ``schedule`` (see ``Evaluation``).
     private var ruleBooks: [RuleBook]
+    /// Set when loading the rules again failed (see ``hasRuleBookPerShard()``).
+    private var ruleBooksFailed = false
     private var isLoaded = false
     /// The store writes overlapped ingestions left running, oldest first (see ``ingestOverlapped(_:)``).
     var inFlight: [InFlightWrite] = []
@@ -84,8 +86,9 @@ public actor Engine {
     ///
     /// Large batches (``ingest(_:)-([Event])``, ``ingestOverlapped(_:)``) are evaluated on up to `evaluationThreads`
     /// threads at once, each with its own copy of the rules (its own Lua state), customers split between them. The
-    /// effects are the same as on one thread, in the same order. Rules keep no state between calls: a value a rule
-    /// keeps in a Lua variable and `math.random`'s sequence are its copy's own.
+    /// effects are the same as on one thread, in the same order, for rules that keep no state between calls: a value
+    /// a rule keeps in a Lua variable of its file, or `math.random`'s sequence, is its copy's own (and starts again
+    /// with every restart).
     public init(
         rules: sending RuleBook, store: any Store, clock: any EngineClock, logger: Logger,
         evaluationThreads: Int = Engine.defaultEvaluationThreads
@@ -143,7 +146,7 @@ public actor Engine {
         }
         let batch: Batch
         if fresh.count >= Self.minimumEventsPerShard * schedule.shardCount, schedule.shardCount > 1,
-            let sharded = try evaluateInShards(events, at: fresh, outcomes: &outcomes)
+            let sharded = evaluateInShards(events, at: fresh, outcomes: &outcomes)
         {
             batch = sharded
         } else {
@@ -156,13 +159,12 @@ public actor Engine {
 
     /// Evaluates the events at `indices` on one rule book per shard of customers at once, and merges the shards'
     /// batches. Returns nil, having changed nothing, when two shards issued the same coupon code (one evaluation
-    /// then decides which commit issues it).
-    private func evaluateInShards(_ events: [Event], at indices: [Int], outcomes: inout [IngestOutcome?]) throws
-        -> Batch?
-    {
-        while ruleBooks.count < schedule.shardCount { ruleBooks.append(try rules.loadedAgain()) }
+    /// then decides which commit issues it) or the rules could not be loaded again.
+    private func evaluateInShards(_ events: [Event], at indices: [Int], outcomes: inout [IngestOutcome?]) -> Batch? {
+        guard hasRuleBookPerShard() else { return nil }
+        let publishes = outlet.isOpen
         var evaluations = (0..<schedule.shardCount).map { shard in
-            makeEvaluation(rules: ruleBooks[shard], schedule: schedule.takeShard(shard))
+            makeEvaluation(rules: ruleBooks[shard], publishes: publishes, schedule: schedule.takeShard(shard))
         }
         // Each shard's evaluation has a rule book and a schedule of its own and only reads what they share.
         let shardOutcomes = evaluations.withUnsafeMutableBufferPointer { shards in
@@ -185,7 +187,7 @@ public actor Engine {
     /// Runs `body` over an evaluation of all customers on ``rules`` (the engine's schedule moved into it) and
     /// returns the batch it made. When `body` throws, the schedule is as if it had not run.
     func evaluating<T>(_ body: (inout Evaluation) throws -> T) rethrows -> (Batch, T) {
-        var evaluation = makeEvaluation(rules: rules, schedule: schedule.takeAll())
+        var evaluation = makeEvaluation(rules: rules, publishes: outlet.isOpen, schedule: schedule.takeAll())
         do {
             let value = try body(&evaluation)
             schedule = evaluation.schedule
@@ -201,10 +203,25 @@ public actor Engine {
     }
 
     /// An evaluation over the engine's state on `rules`, covering the customers of `schedule`.
-    private func makeEvaluation(rules: RuleBook, schedule: LapseSchedules) -> Evaluation {
+    private func makeEvaluation(rules: RuleBook, publishes: Bool, schedule: LapseSchedules) -> Evaluation {
         Evaluation(
             rules: rules, customers: customers, memberships: memberships, coupons: checkoutState.coupons,
-            publishes: outlet.isOpen, logger: logger, schedule: schedule)
+            publishes: publishes, logger: logger, schedule: schedule)
+    }
+
+    /// Loads the rules again for every shard but the first, once. When that fails (a limit the load itself hits,
+    /// say), batches are evaluated on one thread from then on.
+    private func hasRuleBookPerShard() -> Bool {
+        guard ruleBooks.count < schedule.shardCount else { return true }
+        guard !ruleBooksFailed else { return false }
+        do {
+            while ruleBooks.count < schedule.shardCount { ruleBooks.append(try rules.loadedAgain()) }
+            return true
+        } catch {
+            ruleBooksFailed = true
+            logger.error("the rules could not be loaded again; batches run on one thread", metadata: ["error": "\(error)"])
+            return false
+        }
     }
 
     /// Schedules every customer's next lapse afresh, from the engine's state.

@@ -58,9 +58,11 @@ struct LapseSchedules {
 
     var shardCount: Int { shards.count }
 
-    /// The shard `customerID` belongs to, the same in every run (FNV-1a of the id).
+    /// The shard `customerID` belongs to. Ids that are equal as strings (canonically equivalent, like "å" written
+    /// as one character or as "a" and a ring) share a shard, as they share a customer. The hash is Swift's, which
+    /// changes from run to run: any split gives the same result, so none needs to be the same twice.
     static func shard(of customerID: String, among count: Int) -> Int {
-        count == 1 ? 0 : Int(StableHash.fnv1a(customerID) % UInt64(count))
+        count == 1 ? 0 : Int(UInt(bitPattern: customerID.hashValue) % UInt(count))
     }
 
     mutating func schedule(_ customerID: String, at due: Instant) {
@@ -98,8 +100,10 @@ struct LapseSchedules {
         return taken
     }
 
-    /// Moves shard `index` back from schedules made by ``takeShard(_:)``.
+    /// Moves shard `index` back from schedules made by ``takeShard(_:)``, which scheduled only that shard's
+    /// customers.
     mutating func returnShard(_ index: Int, from taken: inout LapseSchedules) {
+        assert(taken.shards.indices.allSatisfy { $0 == index || taken.shards[$0].first == nil })
         swap(&taken.shards[index], &shards[index])
     }
 

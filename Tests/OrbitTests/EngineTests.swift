@@ -303,6 +303,37 @@ struct EngineTests {
         #expect(reason.contains("nest deeper than 8 levels"))
     }
 
+    @Test("points per amount on an emitted event count the total the rule passed, as e.total would")
+    func pointsPerAmountOnEmittedEvents() async throws {
+        let fixture = try EngineFixture([
+            "rules/emit.lua": """
+                on "purchase" (function(e, c) if e.total >= eur(50) then emit("big-order", { total = e.total }) end end)
+                earn "big-order-bonus" { on = "big-order", points = { per = eur(10) } }
+                """
+        ])
+        let outcome = try await fixture.engine.ingest(purchase("p1", "c", "2026-01-01T00:00:00Z", cents: 12_345))
+        #expect(outcome.effects.map(\.detail) == ["big-order", "12 points"])
+    }
+
+    @Test("inactive handlers of the same days with different conditions each run for the customers they are for")
+    func inactiveHandlersOfTheSameDays() async throws {
+        let fixture = try EngineFixture([
+            "rules/lapse.lua": """
+                on "inactive" { days = 30, orders = { at_least = 2 } } (function(c) tag("lapsed-regular") end)
+                on "inactive" { days = 30, orders = { at_most = 1 } } (function(c) tag("lapsed-one-off") end)
+                """
+        ])
+        _ = try await fixture.engine.ingest([
+            purchase("p1", "once", "2026-01-01T00:00:00Z", cents: 100),
+            purchase("p2", "twice", "2026-01-01T00:00:00Z", cents: 100),
+            purchase("p3", "twice", "2026-01-02T00:00:00Z", cents: 100),
+        ])
+        try await fixture.engine.advance(to: at("2026-03-01T00:00:00Z"))
+        #expect(try await fixture.engine.customer("once")?.tags == ["lapsed-one-off"])
+        #expect(try await fixture.engine.customer("twice")?.tags == ["lapsed-regular"])
+        #expect(try await fixture.engine.advance(to: at("2026-06-01T00:00:00Z")) == 0, "each fired once for this lapse")
+    }
+
     @Test("bad events are rejected with the reason, and change nothing")
     func rejections() async throws {
         let fixture = try EngineFixture(["rules/points.lua": Self.points])

@@ -103,8 +103,11 @@ struct Evaluation {
             context.recordsEventID = false  // see EventCommit.recordsEventID
             expirePoints(of: &customer, through: due, context: &context)
             payReferralRewards(of: &customer, through: due, context: &context)
+            // What had fired before this lapse: handlers of the same days (with different conditions) each get
+            // their turn.
+            let fired = customer.inactiveLapsesFired
             for handler in rules.inactiveHandlers {
-                guard let days = handler.inactiveDays, customer.inactiveLapsesFired[days] != customer.lastActivityAt,
+                guard let days = handler.inactiveDays, fired[days] != customer.lastActivityAt,
                     customer.lastActivityAt.adding(days: days) <= due
                 else { continue }
                 customer.inactiveLapsesFired[days] = customer.lastActivityAt

@@ -4,7 +4,7 @@ enum Prelude {
     static let chunkName = "[orbit rules]"
 
     static let source = #"""
-        local define_segment, define_earn, define_tier, define_handler, suggest = ...
+        local define_segment, define_earn, define_tier, define_handler, expect_handler, suggest = ...
         local type, error, pairs, ipairs, tostring, math_type = type, error, pairs, ipairs, tostring, math.type
 
         -- No position: the host reports the first frame outside this prelude, which is the rule's own line.
@@ -122,7 +122,7 @@ enum Prelude {
             if type(spec.on) ~= "string" then fail("earn '%s' needs on = \"<event type>\"", name) end
             local points = spec.points
             if type(points) == "table" then
-              check_fields("earn", name, points, { per = true, tier_multiplier = true })
+              check_keys(("earn '%s': points"):format(name), points, { per = true, tier_multiplier = true })
               if math_type(points.per) ~= "integer" or points.per <= 0 then
                 fail("earn '%s': points.per must be a whole amount above 0 in cents, like eur(1)", name)
               end
@@ -191,6 +191,7 @@ enum Prelude {
               check_days("on", event_type, handler.days, "days")
               if handler.days == nil then fail("on \"inactive\" needs days = N") end
             end
+            expect_handler(label)
             return function(fn)
               if type(fn) ~= "function" then
                 fail("%s { ... } needs a function: %s { ... } (function(%s) ... end)", label, label,

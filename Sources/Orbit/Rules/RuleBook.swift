@@ -29,6 +29,8 @@ public final class RuleBook {
     let checkout = CheckoutRules()
     /// The evaluation in progress, which effect functions record into.
     var evaluation: RuleEvaluation?
+    /// An `on "…" { … }` still waiting for its function while rules load (see ``expectHandler(_:)``).
+    private var pendingHandler: (label: String, location: RuleLocation)?
     /// What the rule book was loaded from, to load it again (``loadedAgain()``).
     private let sources: [(name: String, source: String)]
     private let limits: LuaLimits
@@ -75,6 +77,7 @@ public final class RuleBook {
             } catch {
                 throw RuleError(underlying: error)
             }
+            try checkNoHandlerPending()
             files.append(name)
         }
         try checkout.validate(segments: segmentNames, tiers: tierNames)
@@ -114,6 +117,7 @@ public final class RuleBook {
             stack.push(function: "earn") { [weak self] stack in try self?.defineEarnRule(&stack) }
             stack.push(function: "tiers") { [weak self] stack in try self?.defineTier(&stack) }
             stack.push(function: "on") { [weak self] stack in try self?.defineHandler(&stack) }
+            stack.push(function: "on") { [weak self] stack in try self?.expectHandler(&stack) }
             stack.push(function: "suggest", Suggestion.preludeFunction)
         } results: { results in
             try (1...4).map { try results.function(at: $0) }
@@ -184,7 +188,32 @@ public final class RuleBook {
                 condition: stack.isNil(at: 5) ? nil : try stack.function(at: 5), location: location))
     }
 
+    /// Notes an `on "…" { … }` whose function must follow (``defineHandler(_:)`` clears it): one left without it
+    /// is an error at its line, found when its file has loaded or the next one begins.
+    private func expectHandler(_ stack: inout LuaStack) throws {
+        if let (label, location) = pendingHandler {
+            pendingHandler = nil
+            throw DefinitionError("the \(Self.missingFunction(label)) (at \(location))")
+        }
+        pendingHandler = (try stack.string(at: 1), RuleLocation(caller: stack))
+    }
+
+    /// Throws when an `on "…" { … }` at the end of a file never got its function.
+    private func checkNoHandlerPending() throws(RuleError) {
+        guard let (label, location) = pendingHandler else { return }
+        pendingHandler = nil
+        throw RuleError(
+            underlying: LuaError(
+                kind: .runtime, chunk: location.file, line: location.line, message: Self.missingFunction(label)))
+    }
+
+    private static func missingFunction(_ label: String) -> String {
+        "\(label) { ... } needs its function after the table: \(label) { ... } (function("
+            + (label == #"on "inactive""# ? "c" : "e, c") + ") ... end)"
+    }
+
     private func defineHandler(_ stack: inout LuaStack) throws {
+        pendingHandler = nil
         let handler = EventHandler(
             eventType: try stack.string(at: 1), inactiveDays: stack.isNil(at: 3) ? nil : Int(try stack.integer(at: 3)),
             function: try stack.function(at: 2), conditions: try CustomerConditions(try stack.value(at: 4)),
@@ -454,10 +483,13 @@ public final class RuleBook {
     }
 
     /// `points = { per = … }`: one point per whole `per` of the event's total (none without a total), times the
-    /// multiplier of `tier` when given, rounded down.
+    /// multiplier of `tier` when given, rounded down. The total is what rules see as `e.total`: an event a rule
+    /// emitted carries it in its data.
     static func points(per: Int64, of event: Event, timesMultiplierOf tier: TierDefinition?) throws -> Int64 {
-        guard let total = event.total, total.minorUnits > 0 else { return 0 }
-        let points = total.minorUnits / per
+        var total = event.total?.minorUnits ?? 0
+        if event.total == nil, case .integer(let emitted) = event.data["total"] { total = emitted }
+        guard total > 0 else { return 0 }
+        let points = total / per
         guard let tier else { return points }
         let (product, overflow) = points.multipliedReportingOverflow(by: tier.multiplierThousandths)
         guard !overflow else {

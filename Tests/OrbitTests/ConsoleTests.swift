@@ -144,6 +144,15 @@ struct ConsoleTests {
         #expect(explanation.contains("\n  c.consent = {email = false, push = false, sms = false, whatsapp = false}\n"))
     }
 
+    @Test(".rules lists every rule with its place, and a handler's conditions")
+    func ruleListing() async throws {
+        let console = try await console(try await store())
+        let listing = await console.handle(".rules").output.split(separator: "\n").map(String.init)
+        #expect(listing.contains { $0.hasPrefix("on purchase (") && $0.hasSuffix("welcome.lua:10)  for orders at most 1") })
+        #expect(listing.contains { $0.hasPrefix("on purchase (") && $0.hasSuffix("winback.lua:10)  for tagged winback") })
+        #expect(listing.contains { $0.hasPrefix("on inactive 90d (") && $0.hasSuffix("winback.lua:2)") })
+    }
+
     @Test(".reload keeps the old rules when a file is broken")
     func reload() async throws {
         let directory = try Self.rulesDirectory()

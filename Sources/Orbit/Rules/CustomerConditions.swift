@@ -69,6 +69,11 @@ struct CustomerConditions: Sendable {
         tags.allSatisfy { customer.tags.contains($0) } && bounds.allSatisfy { $0.holds(for: customer, at: now) }
     }
 
+    /// The conditions in a few words, for listings: `orders at most 1, tagged winback`.
+    var summary: String {
+        (bounds.map { "\($0.measured) \($0.limits)" } + tags.map { "tagged \($0)" }).joined(separator: ", ")
+    }
+
     /// One line per bound and tag: what the customer has, what the bound asks, and whether that is enough
     /// (`spent in the last 365 days = 32000 (at least 50000: not met)`, `tagged winback (met)`).
     func explanation(for customer: Customer, at now: Instant) -> [String] {

@@ -98,7 +98,9 @@ extension RuleConsole {
         }
         for rule in book.earnRules { lines.append("earn \"\(rule.name)\" on \(rule.eventType)  \(rule.location)") }
         for tier in book.tiers { lines.append("tier \"\(tier.name)\"  \(tier.location)") }
-        for handler in book.handlers { lines.append(handler.name) }
+        for handler in book.handlers {
+            lines.append(handler.name + (handler.conditions.isEmpty ? "" : "  for " + handler.conditions.summary))
+        }
         for offer in book.checkout.offers { lines.append("offer \"\(offer.name)\"  \(offer.location)") }
         return lines.isEmpty ? "no rules loaded" : lines.joined(separator: "\n")
     }

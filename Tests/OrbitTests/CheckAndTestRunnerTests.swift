@@ -89,6 +89,24 @@ struct RuleCheckerTests {
             ])
     }
 
+    @Test("a purchase handler whose conditions no purchase meets is an error")
+    func impossiblePurchaseConditions() throws {
+        let handlers = """
+            on "purchase" { orders = { at_most = 0 } } (function(e, c) end)
+            on "purchase" {
+              days_since_last_order = { at_least = 30 },
+            } (function(e, c) end)
+            on "purchase" { orders = { at_most = 1 }, days_since_last_order = { at_most = 0 } } (function(e, c) end)
+            on "inactive" { days = 30, days_since_last_order = { at_least = 30 } } (function(c) end)
+            """
+        #expect(
+            try check([("h.lua", handlers)]) == [
+                "h.lua:1:17: error: on purchase (h.lua:1) can never run: orders at most 0: the purchase is counted before handlers run",
+                "h.lua:3:3: error: on purchase (h.lua:2) can never run: days_since_last_order at least 30: the purchase is the "
+                    + "last order (0 days); tag customers when they lapse (on \"inactive\") and ask for the tag",
+            ])
+    }
+
     @Test("a diagnostic renders with its source line and a caret")
     func rendering() {
         let diagnostic = Diagnostic(.error, file: "r.lua", line: 2, column: 5, "unknown name 'x'")

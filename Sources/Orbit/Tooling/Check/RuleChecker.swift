@@ -44,7 +44,7 @@ public struct RuleChecker {
 
     /// The checks, in order. The load pass runs only when every file compiles; later passes that need the rule
     /// book skip when it did not load.
-    static let passes: [Pass] = [syntaxPass, namePass, loadPass, tierPass, eventTypePass, offerPass]
+    static let passes: [Pass] = [syntaxPass, namePass, loadPass, tierPass, handlerPass, eventTypePass, offerPass]
 
     private let logger: Logger
     private let now: Instant?
@@ -139,6 +139,30 @@ public struct RuleChecker {
             }
         }
         return diagnostics
+    }
+
+    /// A purchase handler whose conditions no purchase can meet: when it runs, the purchase is counted and is the
+    /// last order.
+    static let handlerPass: Pass = { context in
+        guard let book = context.book else { return [] }
+        return book.handlers.filter { $0.eventType == "purchase" }.flatMap { handler in
+            handler.conditions.bounds.compactMap { bound -> Diagnostic? in
+                let reason: String
+                switch bound.measure {
+                case .orders where (bound.atMost ?? 1) < 1:
+                    reason = "orders \(bound.limits): the purchase is counted before handlers run"
+                case .daysSinceLastOrder where (bound.atLeast ?? 0) > 0:
+                    reason = "days_since_last_order \(bound.limits): the purchase is the last order (0 days); "
+                        + "tag customers when they lapse (on \"inactive\") and ask for the tag"
+                default: return nil
+                }
+                let measure = bound.measure.rawValue
+                let (line, column) = context.locate(measure, in: handler.location.file, from: handler.location.line)
+                return Diagnostic(
+                    .error, file: handler.location.file, line: line, column: column,
+                    "\(handler.name) can never run: \(reason)")
+            }
+        }
     }
 
     /// An event type that is almost a known one (`purchse`) is probably a typo; custom types are fine otherwise.

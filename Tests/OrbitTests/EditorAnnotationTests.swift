@@ -34,6 +34,46 @@ struct EditorAnnotationTests {
         #expect(annotated == Set(vocabulary.apiNames))
     }
 
+    /// The fields of `---@class orbit.NAME`, with those of the class it extends.
+    private func fields(ofClass name: String, in lines: [Substring]) -> [String] {
+        guard let start = lines.firstIndex(where: { $0 == "---@class orbit.\(name)" || $0.hasPrefix("---@class orbit.\(name):") })
+        else { return [] }
+        let own = lines[(start + 1)...].prefix { $0.hasPrefix("---@field ") }
+            .map { String($0.dropFirst("---@field ".count).prefix { $0 != " " && $0 != "?" }) }
+        let parent = lines[start].split(separator: ":").dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) }
+        return own + (parent.map { fields(ofClass: String($0.dropFirst("orbit.".count)), in: lines) } ?? [])
+    }
+
+    @Test("every field the annotations give a rule's table is one the rule language takes")
+    func specFields() throws {
+        let lines = try annotations("orbit.lua").split(separator: "\n", omittingEmptySubsequences: false)
+        let forms = [
+            ("SegmentSpec", #"segment "s" { %@ = true }"#),
+            ("TierSpec", #"tiers { { %@ = true } }"#),
+            ("HandlerOptions", #"on "inactive" { %@ = true } (function(c) end)"#),
+            ("EarnSpec", #"earn "e" { %@ = true }"#),
+            ("PointsPer", #"earn "e" { on = "purchase", points = { %@ = true } }"#),
+        ]
+        for (name, form) in forms {
+            let fields = fields(ofClass: name, in: lines)
+            #expect(fields.count >= 2, "orbit.\(name) has its fields")
+            for field in fields {
+                let source = form.replacingOccurrences(of: "%@", with: field)
+                var message = ""
+                do {
+                    _ = try RuleBook(sources: [("x.lua", source)], logger: logger)
+                } catch {
+                    message = "\(error)"
+                }
+                #expect(!message.contains("unknown field '\(field)'"), "orbit.\(name).\(field): \(message)")
+            }
+            let typo = form.replacingOccurrences(of: "%@", with: "nonsense")
+            #expect(throws: (any Error).self, "the form itself refuses unknown fields") {
+                _ = try RuleBook(sources: [("x.lua", typo)], logger: logger)
+            }
+        }
+    }
+
     @Test("orbit.Customer has exactly the fields and methods of the customer view")
     func customer() throws {
         let text = try annotations("orbit.lua")

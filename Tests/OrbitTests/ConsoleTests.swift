@@ -110,7 +110,7 @@ struct ConsoleTests {
         #expect(platinum.contains("\n  spent in the last 365 days = 51000 (at least 200000: not met)\n  qualifies: no"))
         #expect(
             await console.handle(".explain anna vp").output
-                == "error: no segment, tier or offer named 'vp' (did you mean 'vip'?)")
+                == "error: no segment, tier, offer or handler named 'vp' (did you mean 'vip'?)")
     }
 
     @Test(".simulate shows the effects and commits nothing")
@@ -151,6 +151,18 @@ struct ConsoleTests {
         #expect(listing.contains { $0.hasPrefix("on purchase (") && $0.hasSuffix("welcome.lua:10)  for orders at most 1") })
         #expect(listing.contains { $0.hasPrefix("on purchase (") && $0.hasSuffix("winback.lua:10)  for tagged winback") })
         #expect(listing.contains { $0.hasPrefix("on inactive 90d (") && $0.hasSuffix("winback.lua:2)") })
+    }
+
+    @Test(".explain tells whether a handler, named by its place, would run for a customer, condition by condition")
+    func explainHandler() async throws {
+        let console = try await console(try await store())
+        let output = await console.handle(".explain anna winback.lua:10").output
+        #expect(output.hasPrefix("on purchase ("))
+        #expect(output.contains("winback.lua:10) for \"anna\" at 2026-03-01T12:00:00Z: would not run\n  tagged winback (not met)"))
+        let unconditioned = await console.handle(".explain anna winback.lua:2").output
+        #expect(unconditioned.hasSuffix("would run\n  no conditions: it runs for every inactive event"))
+        let unknown = await console.handle(".explain anna winback.lua:11").output
+        #expect(unknown.hasPrefix("error: no segment, tier, offer or handler named 'winback.lua:11'"))
     }
 
     @Test(".reload keeps the old rules when a file is broken")

@@ -85,7 +85,7 @@ struct OfferToolingTests {
                 "coupon required: none this customer can use (not met)"))
         #expect(
             await console.handle(".explain anna black-wek").output
-                == "error: no segment, tier or offer named 'black-wek' (did you mean 'black-week'?)")
+                == "error: no segment, tier, offer or handler named 'black-wek' (did you mean 'black-week'?)")
     }
 
     @Test("an eligible function is explained with the values it read")

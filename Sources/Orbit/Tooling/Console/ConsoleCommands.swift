@@ -62,7 +62,7 @@ extension RuleConsole {
         },
         ConsoleCommand(
             name: "explain", arguments: "CUSTOMER NAME",
-            summary: "why a customer is or is not in a segment, tier or offer: every value the rule read"
+            summary: "why a customer is or is not in a segment, tier or offer, or a handler (file:line) runs for them"
         ) { console, argument in
             let parts = argument.split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ConsoleError("usage: .explain CUSTOMER NAME") }

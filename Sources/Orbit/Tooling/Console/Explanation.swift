@@ -5,7 +5,7 @@ import LuaRuntime
 typealias Explainer = @Sendable (RuleConsole, Customer, String) async throws -> String?
 
 extension RuleConsole {
-    static let explainers: [Explainer] = [explainSegment, explainTier, explainOffer]
+    static let explainers: [Explainer] = [explainSegment, explainTier, explainHandler, explainOffer]
 
     func explain(customer id: String, subject: String) async throws -> String {
         let customer = try customer(id)
@@ -14,7 +14,8 @@ extension RuleConsole {
         }
         let book = session.book
         throw ConsoleError(
-            "no segment, tier or offer named '\(subject)'\(Suggestion.didYouMean(subject, among: book.ruleNames))")
+            "no segment, tier, offer or handler named '\(subject)'"
+                + Suggestion.didYouMean(subject, among: book.ruleNames + book.handlers.map(\.location.description)))
     }
 
     static func explainSegment(_ console: RuleConsole, _ customer: Customer, _ name: String) throws -> String? {
@@ -26,6 +27,21 @@ extension RuleConsole {
         ]
         lines.append("  \(segment.location)" + (segment.description.map { "  \($0)" } ?? ""))
         lines += reasons
+        return lines.joined(separator: "\n")
+    }
+
+    /// A handler, named by its place (`rules/welcome.lua:10`, or just `welcome.lua:10`): whether the customer meets
+    /// its declared conditions, so that it would run for them now.
+    static func explainHandler(_ console: RuleConsole, _ customer: Customer, _ place: String) throws -> String? {
+        let (session, now) = (console.session, console.now)
+        guard
+            let handler = session.book.handlers.first(where: {
+                $0.name == place || $0.location.description == place || $0.location.description.hasSuffix("/" + place)
+            })
+        else { return nil }
+        let (met, reasons) = try session.checking(handler.conditions, then: nil, of: customer, at: now)
+        var lines = ["\(handler.name) for \"\(customer.id)\" at \(now): \(met ? "would run" : "would not run")"]
+        lines += handler.conditions.isEmpty ? ["  no conditions: it runs for every \(handler.eventType) event"] : reasons
         return lines.joined(separator: "\n")
     }
 

@@ -43,17 +43,9 @@ struct SQLiteStoreTests {
 
     @Test func matchesMemoryStoreForTheSameCommits() async throws {
         try await withTemporaryDirectory { directory in
-            let commits = try sampleCommits()
-            let memory = MemoryStore()
-            let sqlite = try SQLiteStore(path: databasePath(in: directory))
             // Two batches, split mid-customer, to cover state carried across transactions.
-            try await memory.apply(Array(commits.prefix(3)))
-            try await memory.apply(Array(commits.dropFirst(3)))
-            try await sqlite.apply(Array(commits.prefix(3)))
-            try await sqlite.apply(Array(commits.dropFirst(3)))
-
-            let expected = try await Snapshot(memory, customers: Self.customerIDs)
-            let actual = try await Snapshot(sqlite, customers: Self.customerIDs)
+            let (expected, actual) = try await snapshotsOfBothStores(
+                try sampleCommits(), splitAfter: 3, in: directory, customers: Self.customerIDs)
             #expect(actual == expected)
             #expect(actual.totals.customers == 3)
             #expect(actual.totals.events == 7)
@@ -158,16 +150,9 @@ struct SQLiteStoreTests {
                 if let segments = commit.segments { memberships[commit.customerID] = segments }
                 return commit
             }
-            let memory = MemoryStore()
-            let sqlite = try SQLiteStore(path: databasePath(in: directory))
-            try await memory.apply(Array(commits.prefix(333)))
-            try await memory.apply(Array(commits.dropFirst(333)))
-            try await sqlite.apply(Array(commits.prefix(333)))
-            try await sqlite.apply(Array(commits.dropFirst(333)))
-
             let ids = (0..<13).map { "c-\($0)" }
-            let expected = try await Snapshot(memory, customers: ids)
-            #expect(try await Snapshot(sqlite, customers: ids) == expected)
+            let (expected, actual) = try await snapshotsOfBothStores(commits, splitAfter: 333, in: directory, customers: ids)
+            #expect(actual == expected)
             #expect(expected.ledgers[0].count == 2 * 54)
             #expect(expected.totals.events == 700)
             #expect(expected.segmentChanges.count > 200)

@@ -262,3 +262,17 @@ struct Snapshot: Equatable {
         self.segments = segments
     }
 }
+
+/// Applies `commits` in two batches, split after the first `split`, to a memory store and to a SQLite file in
+/// `directory`; returns what each then says about `customers`.
+func snapshotsOfBothStores(
+    _ commits: [EventCommit], splitAfter split: Int, in directory: URL, customers: [String]
+) async throws -> (memory: Snapshot, sqlite: Snapshot) {
+    let memory = MemoryStore()
+    let sqlite = try SQLiteStore(path: databasePath(in: directory))
+    for store in [memory, sqlite] as [any Store] {
+        try await store.apply(Array(commits.prefix(split)))
+        try await store.apply(Array(commits.dropFirst(split)))
+    }
+    return (try await Snapshot(memory, customers: customers), try await Snapshot(sqlite, customers: customers))
+}

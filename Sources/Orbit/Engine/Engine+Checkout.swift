@@ -102,16 +102,15 @@ extension Engine {
         var purchase = quoteEvaluation.purchase
         purchase.id = "order:\(orderID)"
         purchase.orderID = orderID
-        let host = evaluation
         var result = try evaluation.apply(purchase) { customer, context in
             if quote.pointsToRedeem > 0 {
-                try host.applyEffects(
+                try evaluation.applyEffects(
                     [ProposedEffect(effect: .deductPoints(quote.pointsToRedeem), rule: "checkout", file: "checkout", line: nil)],
                     to: &customer, context: &context, depth: 0)
             }
             if let referrer = quote.referrer, customer.referrer == nil { customer.referrer = referrer }
             for offer in quote.applied where offer.extraPoints > 0 {
-                host.award(offer.extraPoints, expiresAt: nil, rule: "offer '\(offer.offer)'", to: &customer, context: &context)
+                evaluation.award(offer.extraPoints, expiresAt: nil, rule: "offer '\(offer.offer)'", to: &customer, context: &context)
             }
         }
         let earned = result.commit.ledger.filter { $0.kind == .earn }.reduce(0) { $0 + $1.points }

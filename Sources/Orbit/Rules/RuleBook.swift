@@ -117,6 +117,7 @@ public final class RuleBook {
             stack.push(function: "earn") { [weak self] stack in try self?.defineEarnRule(&stack) }
             stack.push(function: "tiers") { [weak self] stack in try self?.defineTier(&stack) }
             stack.push(function: "on") { [weak self] stack in try self?.defineHandler(&stack) }
+            // The prelude's expect_handler, named `on` so that its errors read as the `on` form's.
             stack.push(function: "on") { [weak self] stack in try self?.expectHandler(&stack) }
             stack.push(function: "suggest", Suggestion.preludeFunction)
         } results: { results in

@@ -202,6 +202,13 @@ struct CommitTests {
         // The per-customer use and the budget are back: the offer applies again.
         let usage = await fixture.store.usage(keys: ["offer/third/customer/anna", "offer/third/discount"])
         #expect(usage == ["offer/third/customer/anna": 0, "offer/third/discount": 0])
+        // The entries a refund makes say which order in words; those a rule made have the rule as their reason.
+        let ledger = await fixture.store.ledger(customerID: "anna")
+        #expect(ledger.filter { $0.kind == .reverse || $0.kind == .restore }.map(\.reason) == [
+            "order o-1 refunded", "points paid on order o-1 given back",
+            "order o-1 refunded", "points paid on order o-1 given back",
+        ])
+        #expect(ledger.filter { $0.kind == .earn }.allSatisfy { $0.rule != nil && $0.reason == nil })
         await #expect(throws: CheckoutError.invalidRefund("order 'o-1' is already fully refunded")) {
             try await fixture.engine.refund(orderID: "o-1", refundID: "r-3")
         }

@@ -64,6 +64,7 @@ struct EngineTests {
         let ledger = await fixture.store.ledger(customerID: "c-1")
         #expect(ledger.map(\.points) == [80, 30, 20])
         #expect(ledger.allSatisfy { $0.expiresAt != nil && $0.rule == "points-per-euro" })
+        #expect(ledger.allSatisfy { $0.reason == nil }, "the rule is the reason: the ledger does not store it twice")
     }
 
     @Test("an event id is applied once; a duplicate is counted, not applied")

@@ -186,8 +186,7 @@ struct Evaluation {
             context.ledger.append(
                 PointsEntry(
                     id: "expire:\(batch.entryID)", customerID: customer.id, kind: .expire, points: -batch.remaining,
-                    at: batch.expiresAt ?? instant, expiresAt: nil, rule: nil, eventID: nil,
-                    reason: "batch \(batch.entryID) expired"))
+                    at: batch.expiresAt ?? instant, expiresAt: nil, rule: nil, eventID: nil, reason: nil))
             context.notify(.pointsExpired(customerID: customer.id, points: batch.remaining))
         }
     }
@@ -225,7 +224,7 @@ struct Evaluation {
                 context.ledger.append(
                     PointsEntry(
                         id: context.nextID(), customerID: id, kind: .redeem, points: -points, at: context.at,
-                        expiresAt: nil, rule: item.rule, eventID: context.eventID, reason: item.rule))
+                        expiresAt: nil, rule: item.rule, eventID: context.eventID, reason: nil))
                 context.notify(.pointsSpent(customerID: id, points: points, rule: item.rule))
                 context.applied.append(AppliedEffect(rule: item.rule, kind: "deduct", detail: "\(points) points"))
             case .addTag(let tag):
@@ -283,7 +282,7 @@ struct Evaluation {
         context.ledger.append(
             PointsEntry(
                 id: entryID, customerID: customer.id, kind: .earn, points: points, at: context.at, expiresAt: expiresAt,
-                rule: rule, eventID: context.eventID, reason: rule))
+                rule: rule, eventID: context.eventID, reason: nil))
         customer.wallet.add(PointsBatch(entryID: entryID, remaining: points, expiresAt: expiresAt))
         customer.pointsEarned += points
         context.notify(.pointsAwarded(customerID: customer.id, points: points, rule: rule))

@@ -12,39 +12,95 @@ public struct OrderSummary: Hashable, Sendable, Codable {
 }
 
 /// A customer as Orbit knows them. Statistics are derived by the host from events, never set by rules.
+///
+/// A value like any other, stored copy on write: the fields live in one box that copies share until one of them
+/// changes. The engine copies a customer into every commit, rule view and snapshot; copying the box is one reference
+/// count, where copying the fields retained each of its collections and strings.
 public struct Customer: Hashable, Sendable, Codable {
-    public var id: String
-    public var signedUpAt: Instant
-    public var attributes: [String: JSONValue] = [:]
-    public var tags: Set<String> = []
-    public var consent: [Channel: Bool] = [:]
-    public var referralCode: String?
-    public var referrer: String?
-    public var tier: String?
+    public var id: String { get { box.fields.id } _modify { yield &unique.fields.id } }
+    public var signedUpAt: Instant { get { box.fields.signedUpAt } _modify { yield &unique.fields.signedUpAt } }
+    public var attributes: [String: JSONValue] {
+        get { box.fields.attributes }
+        _modify { yield &unique.fields.attributes }
+    }
+    public var tags: Set<String> { get { box.fields.tags } _modify { yield &unique.fields.tags } }
+    public var consent: [Channel: Bool] { get { box.fields.consent } _modify { yield &unique.fields.consent } }
+    public var referralCode: String? { get { box.fields.referralCode } _modify { yield &unique.fields.referralCode } }
+    public var referrer: String? { get { box.fields.referrer } _modify { yield &unique.fields.referrer } }
+    public var tier: String? { get { box.fields.tier } _modify { yield &unique.fields.tier } }
     /// The instant of the last event applied to this customer: events must not go back before it.
-    public var lastEventAt: Instant
+    public var lastEventAt: Instant { get { box.fields.lastEventAt } _modify { yield &unique.fields.lastEventAt } }
     /// Orders, oldest first (refunds reduce their totals).
-    public var orders: [OrderSummary] = []
+    public var orders: [OrderSummary] { get { box.fields.orders } _modify { yield &unique.fields.orders } }
     /// Open points batches; their sum equals the ledger's.
-    public var wallet = PointsWallet()
+    public var wallet: PointsWallet { get { box.fields.wallet } _modify { yield &unique.fields.wallet } }
     /// Points earned over the customer's life (tiers by points use this, so spending never demotes).
-    public var pointsEarned: Int64 = 0
+    public var pointsEarned: Int64 { get { box.fields.pointsEarned } _modify { yield &unique.fields.pointsEarned } }
     /// For each `on "inactive" { days = N }` handler (by N): the activity instant whose lapse already fired, so each
     /// lapse fires once.
-    public var inactiveLapsesFired: [Int: Instant] = [:]
+    public var inactiveLapsesFired: [Int: Instant] {
+        get { box.fields.inactiveLapsesFired }
+        _modify { yield &unique.fields.inactiveLapsesFired }
+    }
     /// Referral rewards this customer earns when their referees' orders stay unrefunded long enough.
-    public var pendingReferralRewards: [PendingReferralReward] = []
+    public var pendingReferralRewards: [PendingReferralReward] {
+        get { box.fields.pendingReferralRewards }
+        _modify { yield &unique.fields.pendingReferralRewards }
+    }
     /// Set when `orbit customer forget` erased the person: totals stay, personal data is gone.
-    public var isForgotten = false
+    public var isForgotten: Bool { get { box.fields.isForgotten } _modify { yield &unique.fields.isForgotten } }
     /// What `orbit fit` predicted for the customer (the engine sets it from the store when it loads); nil until fitted.
-    public var prediction: CustomerPrediction?
+    public var prediction: CustomerPrediction? {
+        get { box.fields.prediction }
+        _modify { yield &unique.fields.prediction }
+    }
 
     /// Creates a customer signed up at `signedUpAt`.
     public init(id: String, signedUpAt: Instant) {
-        self.id = id
-        self.signedUpAt = signedUpAt
-        self.lastEventAt = signedUpAt
+        box = Box(Fields(id: id, signedUpAt: signedUpAt, lastEventAt: signedUpAt))
     }
+
+    /// The stored fields.
+    private struct Fields: Hashable {
+        var id: String
+        var signedUpAt: Instant
+        var attributes: [String: JSONValue] = [:]
+        var tags: Set<String> = []
+        var consent: [Channel: Bool] = [:]
+        var referralCode: String?
+        var referrer: String?
+        var tier: String?
+        var lastEventAt: Instant
+        var orders: [OrderSummary] = []
+        var wallet = PointsWallet()
+        var pointsEarned: Int64 = 0
+        var inactiveLapsesFired: [Int: Instant] = [:]
+        var pendingReferralRewards: [PendingReferralReward] = []
+        var isForgotten = false
+        var prediction: CustomerPrediction?
+    }
+
+    /// The fields, shared by copies of this customer. `@unchecked Sendable`: a box is changed only through
+    /// ``unique``, that is only while no other copy holds it, so a box that two threads can see is never written.
+    /// Exclusivity is unchecked for the same reason: only the one value that holds a box accesses it mutably.
+    private final class Box: @unchecked Sendable {
+        @exclusivity(unchecked) var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var box: Box
+
+    /// The box, first copied when another customer value shares it.
+    private var unique: Box {
+        mutating get {
+            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+            return box
+        }
+    }
+
+    public static func == (lhs: Customer, rhs: Customer) -> Bool { lhs.box === rhs.box || lhs.box.fields == rhs.box.fields }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(box.fields) }
 
     /// Points available.
     public var pointsBalance: Int64 { wallet.balance }
@@ -118,8 +174,8 @@ extension Customer {
     /// database written by an earlier Orbit still reads.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decode(String.self, forKey: .id)
-        signedUpAt = try container.decode(Instant.self, forKey: .signedUpAt)
+        let signedUpAt = try container.decode(Instant.self, forKey: .signedUpAt)
+        self.init(id: try container.decode(String.self, forKey: .id), signedUpAt: signedUpAt)
         attributes = try container.decode([String: JSONValue].self, forKey: .attributes)
         tags = try container.decode(Set<String>.self, forKey: .tags)
         consent = try container.decode([Channel: Bool].self, forKey: .consent)

@@ -26,7 +26,9 @@ public struct PointsEntry: Hashable, Sendable, Codable {
     public var rule: String?
     /// The event that caused it.
     public var eventID: String?
-    /// Why, in words (`"points-per-euro"`, `"expired batch e-1#0"`).
+    /// Why, in words, where the kind and the rule do not say it: a refund's entries name their order
+    /// (`"order o-1 refunded"`). Nil for points a rule awards or deducts (the rule is the reason) and for expiries
+    /// (the id names the batch), so that the ledger does not store each of them twice.
     public var reason: String?
 }
 

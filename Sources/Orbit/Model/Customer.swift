@@ -15,43 +15,53 @@ public struct OrderSummary: Hashable, Sendable, Codable {
 ///
 /// A value like any other, stored copy on write: the fields live in one box that copies share until one of them
 /// changes. The engine copies a customer into every commit, rule view and snapshot; copying the box is one reference
-/// count, where copying the fields retained each of its collections and strings.
+/// count, where copying the fields retained each of its collections and strings. A field is read where it lies in
+/// the box (`_read` lends a collection or string without retaining it), and changed in place (`_modify`).
 public struct Customer: Hashable, Sendable, Codable {
-    public var id: String { get { box.fields.id } _modify { yield &unique.fields.id } }
+    public var id: String { _read { yield box.fields.id } _modify { yield &unique.fields.id } }
     public var signedUpAt: Instant { get { box.fields.signedUpAt } _modify { yield &unique.fields.signedUpAt } }
     public var attributes: [String: JSONValue] {
-        get { box.fields.attributes }
+        _read { yield box.fields.attributes }
         _modify { yield &unique.fields.attributes }
     }
-    public var tags: Set<String> { get { box.fields.tags } _modify { yield &unique.fields.tags } }
-    public var consent: [Channel: Bool] { get { box.fields.consent } _modify { yield &unique.fields.consent } }
-    public var referralCode: String? { get { box.fields.referralCode } _modify { yield &unique.fields.referralCode } }
-    public var referrer: String? { get { box.fields.referrer } _modify { yield &unique.fields.referrer } }
-    public var tier: String? { get { box.fields.tier } _modify { yield &unique.fields.tier } }
+    public var tags: Set<String> { _read { yield box.fields.tags } _modify { yield &unique.fields.tags } }
+    public var consent: [Channel: Bool] { _read { yield box.fields.consent } _modify { yield &unique.fields.consent } }
+    public var referralCode: String? {
+        _read { yield box.fields.referralCode }
+        _modify { yield &unique.fields.referralCode }
+    }
+    public var referrer: String? { _read { yield box.fields.referrer } _modify { yield &unique.fields.referrer } }
+    public var tier: String? { _read { yield box.fields.tier } _modify { yield &unique.fields.tier } }
     /// The instant of the last event applied to this customer: events must not go back before it.
-    public var lastEventAt: Instant { get { box.fields.lastEventAt } _modify { yield &unique.fields.lastEventAt } }
+    public var lastEventAt: Instant {
+        get { box.fields.lastEventAt }
+        _modify { yield &unique.fields.lastEventAt }
+    }
     /// Orders, oldest first (refunds reduce their totals).
-    public var orders: [OrderSummary] { get { box.fields.orders } _modify { yield &unique.fields.orders } }
+    public var orders: [OrderSummary] { _read { yield box.fields.orders } _modify { yield &unique.fields.orders } }
     /// Open points batches; their sum equals the ledger's.
-    public var wallet: PointsWallet { get { box.fields.wallet } _modify { yield &unique.fields.wallet } }
+    public var wallet: PointsWallet { _read { yield box.fields.wallet } _modify { yield &unique.fields.wallet } }
     /// Points earned over the customer's life (tiers by points use this, so spending never demotes).
-    public var pointsEarned: Int64 { get { box.fields.pointsEarned } _modify { yield &unique.fields.pointsEarned } }
+    public var pointsEarned: Int64 {
+        get { box.fields.pointsEarned }
+        _modify { yield &unique.fields.pointsEarned }
+    }
     /// For each `on "inactive" { days = N }` handler (by N): the activity instant whose lapse already fired, so each
     /// lapse fires once.
     public var inactiveLapsesFired: [Int: Instant] {
-        get { box.fields.inactiveLapsesFired }
+        _read { yield box.fields.inactiveLapsesFired }
         _modify { yield &unique.fields.inactiveLapsesFired }
     }
     /// Referral rewards this customer earns when their referees' orders stay unrefunded long enough.
     public var pendingReferralRewards: [PendingReferralReward] {
-        get { box.fields.pendingReferralRewards }
+        _read { yield box.fields.pendingReferralRewards }
         _modify { yield &unique.fields.pendingReferralRewards }
     }
     /// Set when `orbit customer forget` erased the person: totals stay, personal data is gone.
     public var isForgotten: Bool { get { box.fields.isForgotten } _modify { yield &unique.fields.isForgotten } }
     /// What `orbit fit` predicted for the customer (the engine sets it from the store when it loads); nil until fitted.
     public var prediction: CustomerPrediction? {
-        get { box.fields.prediction }
+        _read { yield box.fields.prediction }
         _modify { yield &unique.fields.prediction }
     }
 
@@ -98,7 +108,9 @@ public struct Customer: Hashable, Sendable, Codable {
         }
     }
 
-    public static func == (lhs: Customer, rhs: Customer) -> Bool { lhs.box === rhs.box || lhs.box.fields == rhs.box.fields }
+    public static func == (lhs: Customer, rhs: Customer) -> Bool {
+        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
+    }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(box.fields) }
 

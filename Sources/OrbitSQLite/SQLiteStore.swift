@@ -143,6 +143,9 @@ public final class SQLiteStore: Store {
     }
 
     /// Which of `ids` were applied before.
+    ///
+    /// Read on the calling thread (see ``readHere(_:_:)``): every ingested batch waits for this answer before its
+    /// rules run.
     public func appliedEventIDs(among ids: [String]) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
         let keys = ids.map(Self.key)
@@ -154,10 +157,16 @@ public final class SQLiteStore: Store {
         }
         list.append(UInt8(ascii: "]"))
         let json = String(decoding: list, as: UTF8.self)
-        let found = try await read("read applied events") { db in
+        // Joined rather than `event_id IN (SELECT …)`, which first sorted the list into a temporary index: a
+        // tenth of the time for a replay batch of 2,500 ids.
+        let found = try readHere("read applied events") { db in
             Set(
                 try String.fetchAll(
-                    db, sql: "SELECT event_id FROM applied_events WHERE event_id IN (SELECT value FROM json_each(?))",
+                    db,
+                    sql: """
+                        SELECT applied_events.event_id FROM json_each(?) AS list
+                        JOIN applied_events ON applied_events.event_id = list.value
+                        """,
                     arguments: [json]))
         }
         return Set(zip(ids, keys).filter { found.contains($0.1) }.map(\.0))
@@ -375,6 +384,21 @@ public final class SQLiteStore: Store {
     ) async throws -> T {
         do {
             return try await writer.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("cannot \(what) in \(location): \(Self.describe(error))")
+        }
+    }
+
+    /// Runs a short read on the calling thread, turning failures into a ``StoreError``.
+    ///
+    /// Why: the asynchronous read hands the query to a reader's queue and the answer back, two thread switches that
+    /// took 5 to 15 ms each on a replay keeping every core busy, for a query of half a millisecond. This blocks the
+    /// caller for the query only (and, should every reader be busy, until one is free).
+    func readHere<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.read(body)
         } catch let error as StoreError {
             throw error
         } catch {

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Synchronization
 import Testing
@@ -84,6 +85,21 @@ struct ParallelEvaluationTests {
             if notification == .pointsAwarded(customerID: "zz", points: 1, rule: "per-euro") { break }
         }
         return (outcomes, notifications)
+    }
+
+    @Test("concurrentMap runs every index at the same time and returns the results in index order")
+    func concurrentMapRunsAtOnce() {
+        // Each index waits until every index has started: run one after another, the first would wait in vain.
+        let count = 3
+        let started = Atomic<Int>(0)
+        let results = concurrentMap(count: count) { index -> String in
+            started.add(1, ordering: .relaxed)
+            for _ in 0..<30_000 where started.load(ordering: .relaxed) < count { Thread.sleep(forTimeInterval: 0.001) }
+            return started.load(ordering: .relaxed) == count ? "index \(index)" : "index \(index) ran alone"
+        }
+        #expect(results == ["index 0", "index 1", "index 2"])
+        #expect(concurrentMap(count: 1) { $0 * 2 } == [0])
+        #expect(concurrentMap(count: 0) { $0 }.isEmpty)
     }
 
     @Test("two threads make the same commits, outcomes and notifications, in the same order, as one")

@@ -3,8 +3,8 @@ import Dispatch
 /// Runs CPU-bound `work` (decoding a file, encoding a batch) on a Dispatch queue and awaits its result.
 ///
 /// Swift's cooperative pool has as many threads as the machine has cores; work that holds one of them for
-/// milliseconds keeps the engine's own jobs waiting for a thread even when a core is free. Dispatch's threads are
-/// not so limited, and the caller's task is suspended, not blocking, while the work runs.
+/// milliseconds keeps the engine's own jobs waiting for a thread even when a core is free. Dispatch's global queue
+/// has threads of its own (as many again), and the caller's task is suspended, not blocking, while the work runs.
 package func runBlocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }

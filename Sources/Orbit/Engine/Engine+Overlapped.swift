@@ -65,8 +65,10 @@ extension Engine {
     /// Whether a write in flight is known to have failed (without waiting for the others).
     var hasFailedWrite: Bool { inFlight.contains(where: \.hasFailed) }
 
-    /// How many overlapped batches may be written or waiting to be at once.
-    public static let maximumWritesInFlight = 2
+    /// How many overlapped batches may be written or waiting to be at once. Three rather than two: the rules then
+    /// seldom wait while a write stalls on a checkpoint's sync (the CDNOW replay into SQLite, 4 % faster in the median
+    /// over three sets of alternating runs, for one more batch of commits in memory).
+    public static let maximumWritesInFlight = 3
 
     /// Waits for every write overlapped ingestions left running. When one failed, forgets the state they had
     /// absorbed (the next operation reads the store's) and throws its error.

@@ -41,25 +41,41 @@ public actor Engine {
     /// Serialises everything that reads state, awaits the store and writes state back (see ``AsyncMutex``).
     let serial = AsyncMutex()
     /// Effects applied since the engine started, by rule and kind (replay summaries read this).
-    public private(set) var effectCounts: [String: [String: Int]] = [:]
+    public var effectCounts: [String: [String: Int]] { counts.effectCounts }
     /// Lapses (expiries, inactivity) run since the engine started.
-    public private(set) var lapseCount = 0
+    public var lapseCount: Int { counts.lapseCount }
     /// Points and messages since the engine started.
-    public private(set) var activity = Activity()
-
+    public var activity: Activity { counts.activity }
     /// The counters above, together.
-    struct Counts {
-        var effectCounts: [String: [String: Int]]
-        var lapseCount: Int
-        var activity: Activity
-    }
+    var counts = Counts()
 
-    var counts: Counts {
-        get { Counts(effectCounts: effectCounts, lapseCount: lapseCount, activity: activity) }
-        set {
-            effectCounts = newValue.effectCounts
-            lapseCount = newValue.lapseCount
-            activity = newValue.activity
+    /// What commits did, counted: since the engine started, or in one batch (counted while it is evaluated, on the
+    /// threads of its shards, so that absorbing it adds a handful of numbers).
+    struct Counts {
+        var effectCounts: [String: [String: Int]] = [:]
+        var lapseCount = 0
+        var activity = Activity()
+
+        /// Counts what `commit` did.
+        mutating func add(_ commit: EventCommit) {
+            if commit.eventType == "lapse" { lapseCount += 1 }
+            activity.messagesQueued += commit.messages.count
+            for entry in commit.ledger { activity.count(entry.kind, points: entry.points) }
+            for effect in commit.appliedEffects {
+                effectCounts[effect.rule, default: [:]][effect.kind, default: 0] += 1
+            }
+        }
+
+        /// Adds the counts of `other`.
+        mutating func add(_ other: Counts) {
+            lapseCount += other.lapseCount
+            activity.messagesQueued += other.activity.messagesQueued
+            activity.pointsIssued += other.activity.pointsIssued
+            activity.pointsSpent += other.activity.pointsSpent
+            activity.pointsExpired += other.activity.pointsExpired
+            for (rule, kinds) in other.effectCounts {
+                effectCounts[rule, default: [:]].merge(kinds, uniquingKeysWith: +)
+            }
         }
     }
 
@@ -296,6 +312,8 @@ public actor Engine {
         var order: [CommitOrder] = []
         /// Codes of the coupons the commits issue.
         var couponCodes: Set<String> = []
+        /// What the commits did.
+        var counts = Counts()
     }
 
     /// Where a commit stands among a batch's events.
@@ -397,13 +415,8 @@ public actor Engine {
 
     /// Makes a batch the store accepted the engine's state (notifications aside).
     func absorb(_ batch: Batch) {
+        counts.add(batch.counts)
         for index in batch.commits.indices {
-            if batch.commits[index].eventType == "lapse" { lapseCount += 1 }
-            activity.messagesQueued += batch.commits[index].messages.count
-            for entry in batch.commits[index].ledger { activity.count(entry.kind, points: entry.points) }
-            for effect in batch.commits[index].appliedEffects {
-                effectCounts[effect.rule, default: [:]][effect.kind, default: 0] += 1
-            }
             checkoutState.apply(batch.commits[index].claims)
             for coupon in batch.commits[index].coupons { checkoutState.coupons[coupon.code] = coupon }
         }

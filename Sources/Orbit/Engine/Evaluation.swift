@@ -82,6 +82,7 @@ struct Evaluation {
         batch.customers[id] = result.commit.customer
         batch.memberships[id] = result.segments
         for coupon in result.commit.coupons { batch.couponCodes.insert(coupon.code) }
+        batch.counts.add(result.commit)
         batch.order.append(
             Engine.CommitOrder(position: position, isEvent: isEvent, notificationCount: result.notifications.count))
         if !result.notifications.isEmpty { batch.notifications += result.notifications }
@@ -341,6 +342,7 @@ extension Engine.Batch {
         for shard in shards.indices {
             guard merged.couponCodes.isDisjoint(with: shards[shard].couponCodes) else { return nil }
             merged.couponCodes.formUnion(shards[shard].couponCodes)
+            merged.counts.add(shards[shard].counts)
         }
         swap(&merged.customers, &shards[0].customers)
         swap(&merged.memberships, &shards[0].memberships)

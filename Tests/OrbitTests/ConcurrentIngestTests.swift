@@ -144,7 +144,7 @@ struct ConcurrentIngestTests {
         let refused = try await engine.ingestOverlapped(Self.purchases(2...2))
         // Only duplicates of the events being written: nothing to write, but durable only if that write is.
         let repeated = try await engine.ingestOverlapped(Self.purchases(2...2))
-        // The rules run ahead of the store by a batch: the next one waits behind the refused write, and fails with it.
+        // The rules run ahead of the store: the next batch waits behind the refused write, and fails with it.
         let after = try await engine.ingestOverlapped(Self.purchases(3...3))
         await #expect(throws: StoreError.self) { try await refused.durable() }
         await #expect(throws: StoreError.self) { try await repeated.durable() }

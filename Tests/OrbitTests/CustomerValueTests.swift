@@ -17,6 +17,42 @@ struct CustomerValueTests {
         return anna
     }
 
+    @Test("changing any one field of a copy leaves the original as it was")
+    func everyFieldIsCopiedOnWrite() {
+        let later = Instant(millisecondsSinceEpoch: 5_000)
+        let changes: [(String, (inout Customer) -> Void)] = [
+            ("id", { $0.id = "ben" }),
+            ("signedUpAt", { $0.signedUpAt = later }),
+            ("attributes", { $0.attributes["city"] = .string("Lyon") }),
+            ("tags", { $0.tags.insert("winback") }),
+            ("consent", { $0.consent[.sms] = true }),
+            ("referralCode", { $0.referralCode = "ANNA-1" }),
+            ("referrer", { $0.referrer = "carla" }),
+            ("tier", { $0.tier = "gold" }),
+            ("lastEventAt", { $0.lastEventAt = later }),
+            ("orders", { $0.orders.removeAll() }),
+            ("wallet", { $0.wallet.add(PointsBatch(entryID: "e-2#0", remaining: 1, expiresAt: nil)) }),
+            ("pointsEarned", { $0.pointsEarned += 1 }),
+            ("inactiveLapsesFired", { $0.inactiveLapsesFired[30] = later }),
+            ("pendingReferralRewards", {
+                $0.pendingReferralRewards.append(
+                    PendingReferralReward(orderID: "o-9", refereeID: "ben", dueAt: later, points: 1, expiresAfterDays: nil))
+            }),
+            ("isForgotten", { $0.isForgotten = true }),
+            ("prediction", {
+                $0.prediction = CustomerPrediction(
+                    pAlive: 0.5, expectedPurchases: 1, expectedOrderValue: nil, predictedCLV: nil)
+            }),
+        ]
+        for (field, change) in changes {
+            let original = Self.anna()
+            var copy = original
+            change(&copy)
+            #expect(copy != original, "changing \(field) changes the copy")
+            #expect(original == Self.anna(), "changing \(field) of a copy leaves the original")
+        }
+    }
+
     @Test("changing a copy, field by field and in place, leaves the original as it was")
     func copiesAreIndependent() {
         let original = Self.anna()

@@ -154,6 +154,9 @@ struct EngineTests {
         #expect(try await fixture.engine.advance(to: at("2026-02-01T00:00:00Z")) == 1)
         let ledger = await fixture.store.ledger(customerID: "c")
         #expect(ledger.map(\.kind) == [.earn, .earn, .redeem, .expire])
+        // The rule or the expired batch's id says why; no reason repeats it.
+        #expect(ledger.map(\.reason) == [nil, nil, nil, nil])
+        #expect(ledger.last?.id == "expire:\(ledger[0].id)")
         #expect(ledger.last?.points == -90)
         #expect(ledger.last?.at == at("2026-01-31T00:00:00Z"))
         #expect(try await fixture.engine.customer("c")?.pointsBalance == 0)

@@ -71,7 +71,7 @@ public struct Customer: Hashable, Sendable, Codable {
     }
 
     /// The stored fields.
-    private struct Fields: Hashable {
+    private struct Fields: Hashable, Sendable {
         var id: String
         var signedUpAt: Instant
         var attributes: [String: JSONValue] = [:]
@@ -108,6 +108,8 @@ public struct Customer: Hashable, Sendable, Codable {
         }
     }
 
+    /// Field by field. Two values sharing one box are equal without comparing, which also makes a customer equal to
+    /// itself when a field holds NaN (a number in an attribute), where comparing the fields would not.
     public static func == (lhs: Customer, rhs: Customer) -> Bool {
         lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
     }
@@ -186,8 +188,8 @@ extension Customer {
     /// database written by an earlier Orbit still reads.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let signedUpAt = try container.decode(Instant.self, forKey: .signedUpAt)
-        self.init(id: try container.decode(String.self, forKey: .id), signedUpAt: signedUpAt)
+        let id = try container.decode(String.self, forKey: .id)
+        self.init(id: id, signedUpAt: try container.decode(Instant.self, forKey: .signedUpAt))
         attributes = try container.decode([String: JSONValue].self, forKey: .attributes)
         tags = try container.decode(Set<String>.self, forKey: .tags)
         consent = try container.decode([Channel: Bool].self, forKey: .consent)
@@ -204,4 +206,10 @@ extension Customer {
         isForgotten = try container.decode(Bool.self, forKey: .isForgotten)
         prediction = try container.decodeIfPresent(CustomerPrediction.self, forKey: .prediction)
     }
+}
+
+extension Customer: CustomReflectable {
+    /// The fields, as the struct showed them before they moved into a box: what `print`, `dump` and a failed test
+    /// expectation show.
+    public var customMirror: Mirror { Mirror(reflecting: box.fields) }
 }

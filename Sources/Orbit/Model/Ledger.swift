@@ -26,9 +26,10 @@ public struct PointsEntry: Hashable, Sendable, Codable {
     public var rule: String?
     /// The event that caused it.
     public var eventID: String?
-    /// Why, in words, where the kind and the rule do not say it: a refund's entries name their order
-    /// (`"order o-1 refunded"`). Nil for points a rule awards or deducts (the rule is the reason) and for expiries
-    /// (the id names the batch), so that the ledger does not store each of them twice.
+    /// Why, in words, where the kind and `rule` do not say it: a refund's entries name their order
+    /// (`"order o-1 refunded"`). Nil when `rule` says it (points a rule, a checkout or a referral awards or deducts)
+    /// and for expiries (the id names the batch), so that the ledger does not store each of them twice. Databases
+    /// written before Orbit stopped repeating them keep the reasons they have.
     public var reason: String?
 }
 

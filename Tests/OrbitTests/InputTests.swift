@@ -62,6 +62,15 @@ import Testing
 
     // MARK: - NDJSON fixture
 
+    @Test("CSV fields lose the spaces and tabs around them, nothing else")
+    func trimmingFields() {
+        #expect(trimmed(" \t c-42 \t") == "c-42")
+        #expect(trimmed("Jürgen Müller ") == "Jürgen Müller")
+        #expect(trimmed("\u{00A0}é\u{00A0}") == "\u{00A0}é\u{00A0}", "only ASCII spaces and tabs")
+        #expect(trimmed(" \t ").isEmpty)
+        #expect(trimmed("").isEmpty)
+    }
+
     @Test func ndjsonFixtureDecodesEveryLineAsExpected() throws {
         let path = try Self.fixture("events.ndjson")
         let reader = try EventReader(path: path, format: .ndjson)

@@ -246,8 +246,8 @@ struct CompiledCSVMapping: Sendable {
             throw InputProblem("\(at.label) must be \(expected), got \(quoteForMessage(atText))")
         }
 
-        var data: [String: JSONValue] = [:]
-        data.reserveCapacity(dataColumns.count + (conversion == nil ? 0 : 2))  // grown in place, not rehashed
+        // Grown in place, not rehashed (created at its size: reserving on an empty dictionary allocated it twice).
+        var data = [String: JSONValue](minimumCapacity: dataColumns.count + (conversion == nil ? 0 : 2))
         var money: Money?
         let totalText = try total.map { (field) throws(InputProblem) in try value(field) } ?? ""
         if let total, !totalText.isEmpty {
@@ -356,10 +356,14 @@ struct CompiledCSVMapping: Sendable {
 
 /// `text` without leading and trailing spaces and tabs.
 func trimmed(_ text: String) -> Substring {
-    var slice = text[...]
-    while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
-    while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
-    return slice
+    // Over the UTF-8 bytes: by Character, every step worked out a grapheme's bounds (a tenth of a replay's decoding).
+    let bytes = text.utf8
+    func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+    var start = bytes.startIndex
+    var end = bytes.endIndex
+    while start < end, isBlank(bytes[start]) { start = bytes.index(after: start) }
+    while start < end, isBlank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+    return text[start..<end]
 }
 
 /// Splits CSV records into fields.

@@ -151,7 +151,8 @@ enum Prelude {
           end
           for position = 1, #list do
             local tier = list[position]
-            local label = type(tier) == "table" and tostring(tier.name) or ("#" .. position)
+            -- A tier without a name yet is named by its place in the list (tostring(nil) would name it 'nil').
+            local label = type(tier) == "table" and type(tier.name) == "string" and tier.name or ("#" .. position)
             check_fields("tier", label, tier, add_measures({ name = true, min_points = true, multiplier = true, when = true }))
             if type(tier.name) ~= "string" then fail("tier #%d needs a name", position) end
             if tier.min_points ~= nil and (math_type(tier.min_points) ~= "integer" or tier.min_points < 0) then

@@ -49,7 +49,7 @@ struct RuleBookTests {
         (#"segment "vip" { spent = { at_leest = 5 } }"#,
          "rules/x.lua:1: segment 'vip': spent: unknown field 'at_leest' (did you mean 'at_least'?)"),
         (#"segment "vip" { points = { at_least = 5, days = 30 } }"#,
-         "rules/x.lua:1: segment 'vip': points: unknown field 'days'"),
+         "rules/x.lua:1: segment 'vip': points: unknown field 'days' (fields: at_least, at_most)"),
         (#"segment "vip" { orders = { days = 30 } }"#,
          "rules/x.lua:1: segment 'vip': orders needs at_least or at_most: orders = { at_least = 2, days = 365 }"),
         (#"segment "vip" { orders = { at_least = 3, at_most = 2 } }"#,

@@ -185,10 +185,13 @@ enum RuleFunctions {
 
 /// "did you mean" hints for names a marketer mistyped.
 enum Suggestion {
-    /// `suggest(name, allowed)` for the preludes: the hint for `name` among the keys of the table `allowed`.
+    /// `suggest(name, allowed)` for the preludes: the hint for `name` among the keys of the table `allowed`, or,
+    /// when none is close, the fields there are (` (fields: at_least, at_most)`).
     static func preludeFunction(_ stack: inout LuaStack) throws {
         guard case .map(let table) = try stack.value(at: 2) else { return }
-        stack.push(didYouMean(try stack.string(at: 1), among: table.keys.compactMap(\.stringValue)))
+        let allowed = table.keys.compactMap(\.stringValue)
+        let hint = didYouMean(try stack.string(at: 1), among: allowed)
+        stack.push(hint.isEmpty ? " (fields: \(allowed.sorted().joined(separator: ", ")))" : hint)
     }
 
     /// ` (did you mean 'when'?)`, or an empty string when nothing is close.

@@ -71,7 +71,7 @@ struct DeclaredConditionTests {
                 guard customer.lastOrderAt.map({ $0 <= now }) ?? true else { continue }
                 let expected = try written.standing(of: customer, at: now)
                 let found = try declared.standing(of: customer, at: now)
-                #expect(found.tier?.name == expected.tier?.name, "\(customer.id) on day \(day)")
+                #expect(found.tier == expected.tier, "\(customer.id) on day \(day)")
                 #expect(found.segments == expected.segments, "\(customer.id) on day \(day)")
                 memberships += found.segments.count
             }

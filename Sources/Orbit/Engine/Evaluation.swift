@@ -131,7 +131,7 @@ struct Evaluation {
                 logger.error(
                     "tier or segment rule failed at a lapse; tier and segments unchanged",
                     metadata: ["customer": "\(id)", "error": "\(error)"])
-                standing = (rules.currentTier(of: customer), currentSegments(of: id))
+                standing = (customer.tier, currentSegments(of: id))
             }
             merge(complete(customer, context: context, standing: standing))
         }
@@ -300,7 +300,7 @@ struct Evaluation {
     private func complete(
         _ customer: consuming Customer, context: consuming Engine.ApplyContext, standing: RuleBook.Standing
     ) -> Engine.CommitResult {
-        let tier = standing.tier?.name
+        let tier = standing.tier
         var tierChange: TierChange?
         if tier != customer.tier {
             tierChange = TierChange(from: customer.tier, to: tier)

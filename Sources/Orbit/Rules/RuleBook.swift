@@ -329,8 +329,8 @@ public final class RuleBook {
         customer.tier.flatMap { name in tiers.first { $0.name == name } }
     }
 
-    /// A customer's tier and segments, as the rules found them.
-    typealias Standing = (tier: TierDefinition?, segments: Set<String>)
+    /// A customer's tier (its name) and segments, as the rules found them.
+    typealias Standing = (tier: String?, segments: Set<String>)
 
     /// The tier `customer` holds at `now` and the segments they are then in, over one view: tier conditions see no
     /// tier (`c.tier` is none), segments see the tier just found.
@@ -343,7 +343,7 @@ public final class RuleBook {
             let tier = try tier(in: view)
             view.tier = tier
             view.segmentStates = []  // answers a tier condition got were for a customer without a tier
-            return (tier, try segments(in: view))
+            return (tier?.name, try segments(in: view))
         }
     }
 
@@ -352,10 +352,10 @@ public final class RuleBook {
         tiers.contains { $0.condition != nil } || segments.contains { $0.predicate != nil }
     }
 
-    /// The tier of `customer` when no tier has a `when` function: checked on the customer itself, without a view for
-    /// Lua.
-    private func declaredTier(of customer: Customer, at now: Instant) -> TierDefinition? {
-        tiers.indices.reversed().first { tiers[$0].declaredConditionsHold(for: customer, at: now) }.map { tiers[$0] }
+    /// The name of the tier of `customer` when no tier has a `when` function: checked on the customer itself, without
+    /// a view for Lua.
+    private func declaredTier(of customer: Customer, at now: Instant) -> String? {
+        tiers.indices.reversed().first { tiers[$0].declaredConditionsHold(for: customer, at: now) }.map { tiers[$0].name }
     }
 
     /// The segments of `customer` when no segment has a `when` function: checked on the customer itself, without a

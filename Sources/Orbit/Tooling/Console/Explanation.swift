@@ -62,7 +62,7 @@ extension RuleConsole {
         holds = met
         lines += reasons
         if tier.minimumPoints == nil && tier.asksOnlyPoints { lines.append("  no conditions: everyone qualifies") }
-        let current = try book.standing(of: customer, at: now).tier?.name
+        let current = try book.standing(of: customer, at: now).tier
         lines.append(
             "  qualifies: \(holds ? "yes" : "no"); holds " + (current.map { "\"\($0)\"" } ?? "no tier")
                 + " (the highest tier whose conditions are met)")

@@ -8,9 +8,13 @@ public import LuaRuntime
 /// Not `Sendable`: the engine owns its rule book and uses it from one task at a time.
 public final class RuleBook {
     let lua: LuaState
-    private(set) var segments: [SegmentRule] = []
+    private(set) var segments: [SegmentRule] = [] {
+        didSet { hasWhenFunctions = Self.hasWhenFunctions(tiers, segments) }
+    }
     private(set) var earnRules: [EarnRule] = []
-    private(set) var tiers: [TierDefinition] = []
+    private(set) var tiers: [TierDefinition] = [] {
+        didSet { hasWhenFunctions = Self.hasWhenFunctions(tiers, segments) }
+    }
     private(set) var handlers: [EventHandler] = []
     /// The `inactive` handlers, shortest lapse first.
     private(set) var inactiveHandlers: [EventHandler] = []
@@ -347,8 +351,11 @@ public final class RuleBook {
         }
     }
 
-    /// Whether a tier or a segment has a `when` function (otherwise Orbit checks them all without Lua).
-    private var hasWhenFunctions: Bool {
+    /// Whether a tier or a segment has a `when` function (otherwise Orbit checks them all without Lua). Kept as the
+    /// definitions change, not worked out for every customer's standing.
+    private var hasWhenFunctions = false
+
+    private static func hasWhenFunctions(_ tiers: [TierDefinition], _ segments: [SegmentRule]) -> Bool {
         tiers.contains { $0.condition != nil } || segments.contains { $0.predicate != nil }
     }
 

@@ -403,10 +403,8 @@ public final class SQLiteStore: Store {
     ) async throws -> T {
         do {
             return try await writer.read(body)
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw StoreError("cannot \(what) in \(location): \(Self.describe(error))")
+            throw reported(error, whileTryingTo: what)
         }
     }
 
@@ -416,7 +414,7 @@ public final class SQLiteStore: Store {
         do {
             return try connection.read(body)
         } catch {
-            throw StoreError("cannot \(what) in \(location): \(Self.describe(error))")
+            throw reported(error, whileTryingTo: what)
         }
     }
 
@@ -426,15 +424,19 @@ public final class SQLiteStore: Store {
     ) async throws -> T {
         do {
             return try await writer.write(body)
-        } catch let error as StoreError {
-            throw error
         } catch let error as UsageLimitExceeded {
             throw error
         } catch let error as StaleCustomer {
             throw error
         } catch {
-            throw StoreError("cannot \(what) in \(location): \(Self.describe(error))")
+            throw reported(error, whileTryingTo: what)
         }
+    }
+
+    /// `error` as the store reports a failure to do `what`: a ``StoreError`` as it is, anything else (SQLite's) as a
+    /// ``StoreError`` that says what failed and where.
+    private func reported(_ error: any Error, whileTryingTo what: String) -> any Error {
+        error is StoreError ? error : StoreError("cannot \(what) in \(location): \(Self.describe(error))")
     }
 
     static func describe(_ error: any Error) -> String {

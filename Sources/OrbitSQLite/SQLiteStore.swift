@@ -55,14 +55,15 @@ public final class SQLiteStore: Store {
     /// to the current version.
     ///
     /// The directory must exist. Other processes may open the same file: a writer waits up to five seconds for a
-    /// busy database before failing.
+    /// busy database before failing. The WAL is checkpointed beside the writer, not by its commits (see
+    /// ``WALCheckpointer``).
     ///
     /// - Throws: ``StoreError`` when the file cannot be opened or migrated, or was written by a newer Orbit.
     public convenience init(path: String) throws {
         let pool: DatabasePool
         let lookup: DatabaseQueue
         do {
-            pool = try DatabasePool(path: path, configuration: Self.configuration())
+            pool = try Self.pool(at: path, checkpointedBy: WALCheckpointer(path: path))
             var readOnly = Self.configuration()
             readOnly.readonly = true
             lookup = try DatabaseQueue(path: path, configuration: readOnly)
@@ -102,6 +103,16 @@ public final class SQLiteStore: Store {
         } catch {
             throw StoreError("cannot migrate \(location): \(Self.describe(error))")
         }
+    }
+
+    /// The connection pool of the database file at `path`, whose writer leaves checkpoints to `checkpointer`.
+    static func pool(at path: String, checkpointedBy checkpointer: WALCheckpointer) throws -> DatabasePool {
+        var configuration = configuration()
+        // The writer's connection keeps its configuration, and so the checkpointer, as long as it is open.
+        configuration.prepareDatabase { db in
+            if !db.configuration.readonly { checkpointer.install(on: db) }
+        }
+        return try DatabasePool(path: path, configuration: configuration)
     }
 
     private static func configuration() -> Configuration {

@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import OrbitSQLite
+
+/// The store's WAL checkpoints, on a real database file, through the pool the store opens. What a checkpoint did is
+/// read from a copy of the database file alone, without its WAL: only checkpointed rows are in it.
+@Suite struct WALCheckpointerTests {
+    @Test func aLargeEnoughWALIsCheckpointedBesideTheWriter() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let checkpointer = WALCheckpointer(path: path, startsAt: 2, writerTakesOverAt: 1_000_000)
+            let pool = try SQLiteStore.pool(at: path, checkpointedBy: checkpointer)
+            try insert(rows: 50, into: pool)
+            checkpointer.waitForCheckpoints()
+            #expect(try rowsInDatabaseFileAlone(at: path, in: directory) == 50)
+        }
+    }
+
+    @Test func theWriterNoLongerCheckpointsAsSQLiteWouldAt1000Pages() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let checkpointer = WALCheckpointer(path: path, startsAt: 1_000_000, writerTakesOverAt: 1_000_000)
+            let pool = try SQLiteStore.pool(at: path, checkpointedBy: checkpointer)
+            // About 1,500 pages: SQLite's automatic checkpoint would have copied them into the file.
+            try insert(rows: 1_500, into: pool)
+            checkpointer.waitForCheckpoints()
+            #expect(try rowsInDatabaseFileAlone(at: path, in: directory) == 0)
+        }
+    }
+
+    @Test func theWriterCheckpointsItselfWhenTheWALOutgrowsTheCheckpointsBesideIt() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let checkpointer = WALCheckpointer(path: path, startsAt: 1_000_000, writerTakesOverAt: 2)
+            let pool = try SQLiteStore.pool(at: path, checkpointedBy: checkpointer)
+            try insert(rows: 50, into: pool)
+            // Checkpointed by the commit itself: nothing to wait for.
+            #expect(try rowsInDatabaseFileAlone(at: path, in: directory) == 50)
+        }
+    }
+
+    @Test func theStoreStillReadsWhatIsOnlyInTheWAL() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let checkpointer = WALCheckpointer(path: path, startsAt: 1_000_000, writerTakesOverAt: 1_000_000)
+            let pool = try SQLiteStore.pool(at: path, checkpointedBy: checkpointer)
+            try insert(rows: 50, into: pool)
+            #expect(try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM rows") } == 50)
+        }
+    }
+
+    /// Creates table `rows` and inserts `count` rows of 4,000 bytes each, a page apiece, in one transaction.
+    private func insert(rows count: Int, into pool: DatabasePool) throws {
+        try pool.write { db in
+            try db.execute(sql: "CREATE TABLE rows (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+            try db.execute(
+                sql: """
+                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                    INSERT INTO rows SELECT i, randomblob(4000) FROM n
+                    """,
+                arguments: [count])
+        }
+    }
+
+    /// The rows of table `rows` in a copy of the database file at `path` without its WAL (0 without the table).
+    private func rowsInDatabaseFileAlone(at path: String, in directory: URL) throws -> Int {
+        let copy = directory.appendingPathComponent("file-alone-\(UUID().uuidString).db").path
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let database = try DatabaseQueue(path: copy)
+        return try database.read { db in
+            try db.tableExists("rows") ? Int.fetchOne(db, sql: "SELECT count(*) FROM rows") ?? 0 : 0
+        }
+    }
+}

@@ -55,8 +55,8 @@ public final class SQLiteStore: Store {
     /// to the current version.
     ///
     /// The directory must exist. Other processes may open the same file: a writer waits up to five seconds for a
-    /// busy database before failing. The WAL is checkpointed beside the writer, not by its commits (see
-    /// ``WALCheckpointer``).
+    /// busy database before failing. The WAL is checkpointed on a thread beside the writer, not by its commits, until
+    /// it passes 10,000 pages.
     ///
     /// - Throws: ``StoreError`` when the file cannot be opened or migrated, or was written by a newer Orbit.
     public convenience init(path: String) throws {

@@ -47,6 +47,7 @@ import Testing
             let checkpointer = WALCheckpointer(path: path, startsAt: 1_000_000, writerTakesOverAt: 1_000_000)
             let pool = try SQLiteStore.pool(at: path, checkpointedBy: checkpointer)
             try insert(rows: 50, into: pool)
+            #expect(try rowsInDatabaseFileAlone(at: path, in: directory) == 0)
             #expect(try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM rows") } == 50)
         }
     }

@@ -65,10 +65,10 @@ extension Engine {
     /// Whether a write in flight is known to have failed (without waiting for the others).
     var hasFailedWrite: Bool { inFlight.contains(where: \.hasFailed) }
 
-    /// How many overlapped batches may be written or waiting to be at once. Three rather than two: the rules then
-    /// seldom wait while a write stalls (the CDNOW replay into SQLite, 4 % faster in the median over three sets of
-    /// alternating runs, for one more batch of commits in memory). Since `SQLiteStore` stopped checkpointing inside
-    /// its commits, its writes stall far less, and two measure the same as three.
+    /// How many overlapped batches may be written or waiting to be at once: the slack for a write that stalls (on a
+    /// slow disk, or a checkpoint's sync). Three rather than two was 4 % faster on the CDNOW replay into SQLite while
+    /// the store checkpointed inside its commits; since it checkpoints beside them, two and three measure the same,
+    /// and three stays for slower disks, at the cost of one more batch of commits in memory.
     public static let maximumWritesInFlight = 3
 
     /// Waits for every write overlapped ingestions left running. When one failed, forgets the state they had
